@@ -1,0 +1,1 @@
+export type { RegistryTransport } from './transport';

@@ -1,0 +1,1 @@
+export type { UploadSession, UploadSessionStore, UploadLease } from './upload-session';
