@@ -1,1 +1,5 @@
-export {};
+export { Contracts } from './schemas';
+export type { Subject, RequestOf, ResponseOf, UploadView, BlobView, ManifestView } from './schemas';
+export { RegistryRpcClient, parseRequest } from './rpc';
+export { RpcErrorFilter } from './rpc-error.filter';
+export const RPC_CLIENT = Symbol('RPC_CLIENT');

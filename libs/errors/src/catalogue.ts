@@ -30,6 +30,10 @@ export const ERROR_CATALOGUE = {
   MANIFEST_TOO_LARGE: { code: 'SIZE_INVALID', message: 'manifest exceeds the size limit', httpStatus: 413 },
   TAG_INVALID: { code: 'TAG_INVALID', message: 'manifest tag did not match URI', httpStatus: 400 },
   PAGINATION_NUMBER_INVALID: { code: 'PAGINATION_NUMBER_INVALID', message: 'invalid number of results requested', httpStatus: 400 },
+  /** A path under /v2/ that names no endpoint of the spec. */
+  ROUTE_UNKNOWN: { code: 'NOT_FOUND', message: 'no such endpoint', httpStatus: 404 },
+  /** A known endpoint asked with a method it does not have. */
+  METHOD_UNKNOWN: { code: 'UNSUPPORTED', message: 'the method is not supported on this endpoint', httpStatus: 405 },
   UNAVAILABLE: { code: 'UNAVAILABLE', message: 'service unavailable', httpStatus: 503 },
   UNKNOWN: { code: 'UNKNOWN', message: 'unknown error', httpStatus: 500 },
 } as const satisfies Record<string, { code: string; message: string; httpStatus: number }>;

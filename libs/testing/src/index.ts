@@ -1,1 +1,3 @@
-export {};
+export * from './processes';
+export * from './registries';
+export * from './oci-fixtures';

@@ -1,1 +1,2 @@
-export {};
+export { BlobServiceModule } from './blob-service.module';
+export const BLOB_SERVICE_QUEUE = 'blob-service';

@@ -1,1 +1,3 @@
-export {};
+export { createGateway } from './create-gateway';
+export { GatewayModule } from './gateway.module';
+export type { GatewayDeps } from './gateway.module';

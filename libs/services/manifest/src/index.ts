@@ -1,1 +1,2 @@
-export {};
+export { ManifestServiceModule } from './manifest-service.module';
+export const MANIFEST_SERVICE_QUEUE = 'manifest-service';

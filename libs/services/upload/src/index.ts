@@ -1,1 +1,3 @@
-export {};
+export { UploadServiceModule } from './upload-service.module';
+export type { UploadServiceDeps } from './upload-service.module';
+export const UPLOAD_SERVICE_QUEUE = 'upload-service';

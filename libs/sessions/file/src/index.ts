@@ -1,1 +1,2 @@
-export {};
+export { FileUploadSessionStore, InvalidUploadSessionIdError } from './file-session-store';
+export type { FileUploadSessionStoreOptions } from './file-session-store';

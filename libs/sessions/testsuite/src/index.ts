@@ -1,1 +1,2 @@
-export {};
+export { describeUploadSessionStoreContract } from './upload-session-contract';
+export type { UploadSessionStoreFixture } from './upload-session-contract';

@@ -1,1 +1,2 @@
-export {};
+export { FilesystemContentStore } from './fs-content-store';
+export type { FilesystemContentStoreOptions } from './fs-content-store';

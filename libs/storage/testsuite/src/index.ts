@@ -1,1 +1,2 @@
-export {};
+export { describeContentStoreContract } from './contract';
+export type { ContentStoreFixture } from './context';

@@ -1,0 +1,3 @@
+import { runMain, runService } from '@ocireg/runtime';
+
+void runMain('distributed', (config) => runService('blob-service', config));

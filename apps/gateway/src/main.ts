@@ -1,0 +1,3 @@
+import { runGateway, runMain } from '@ocireg/runtime';
+
+void runMain('distributed', runGateway);

@@ -1,0 +1,182 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Settings come from environment variables, validated once at start-up into a typed config. Where
+ * Distribution (registry:2) has a setting, the same name is used so that users keep their configuration.
+ */
+export type RunProfile = 'embedded' | 'distributed';
+
+export interface FilesystemStorageConfig {
+  driver: 'filesystem';
+  rootDirectory: string;
+}
+export interface S3StorageConfig {
+  driver: 's3';
+  endPoint: string;
+  port?: number;
+  useSSL: boolean;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  bucket: string;
+  rootDirectory?: string;
+  partSize: number;
+}
+
+export interface RegistryConfig {
+  http: { host: string; port: number };
+  log: { level: 'error' | 'warn' | 'info' | 'debug' };
+  storage: (FilesystemStorageConfig | S3StorageConfig) & { deleteEnabled: boolean };
+  database: { driver: 'postgres'; url: string; poolMax: number } | { driver: 'pglite'; dataDir: string };
+  sessions: { driver: 'redis'; url: string; keyPrefix: string } | { driver: 'file'; directory: string };
+  transport: { driver: 'nats'; servers: string[]; timeoutMs: number } | { driver: 'inprocess' };
+  uploads: { ttlSeconds: number; leaseSeconds: number };
+  manifests: { maxSize: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** Go-style durations as Distribution writes them ("168h", "30m", "90s"), or plain seconds. */
+export function parseDurationSeconds(value: string): number | undefined {
+  if (/^\d+$/.test(value)) return Number(value);
+  let rest = value;
+  let total = 0;
+  while (rest.length > 0) {
+    const match = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/.exec(rest);
+    if (!match?.[1] || !match[2]) return undefined;
+    total += Number(match[1]) * (UNIT_SECONDS[match[2]] ?? 0);
+    rest = rest.slice(match[0].length);
+  }
+  return value.length > 0 ? total : undefined;
+}
+
+const boolString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+/** Reads the env into a typed config, reporting every bad variable by name at once. */
+export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): RegistryConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const take = <T>(name: string, schema: z.ZodType<T>, fallback: T): T => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    problems.push(`${name}=${JSON.stringify(raw)}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+    return fallback;
+  };
+  const required = (name: string): string => {
+    const raw = get(name);
+    if (raw === undefined) problems.push(`${name} is required`);
+    return raw ?? '';
+  };
+  const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+  const duration = z.string().transform((v, ctx) => {
+    const seconds = parseDurationSeconds(v);
+    if (seconds === undefined || seconds <= 0) ctx.addIssue({ code: 'custom', message: 'expected a duration like 168h or 30m' });
+    return seconds ?? 0;
+  });
+
+  const dataDir = resolve(cwd, get('REGISTRY_DATA_DIR') ?? 'data');
+  const embedded = profile === 'embedded';
+
+  const http = take('REGISTRY_HTTP_ADDR', hostPort(), { host: '0.0.0.0', port: 5000 });
+  const level = take('REGISTRY_LOG_LEVEL', z.enum(['error', 'warn', 'info', 'debug']), 'info');
+  const deleteEnabled = take('REGISTRY_STORAGE_DELETE_ENABLED', boolString, false);
+
+  const storageDriver = take('REGISTRY_STORAGE', z.enum(['filesystem', 's3']), 'filesystem');
+  let storage: FilesystemStorageConfig | S3StorageConfig;
+  if (storageDriver === 's3') {
+    const endpoint = take('REGISTRY_STORAGE_S3_REGIONENDPOINT', z.url(), 'https://s3.amazonaws.com');
+    const url = new URL(endpoint);
+    storage = {
+      driver: 's3',
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      useSSL: take('REGISTRY_STORAGE_S3_SECURE', boolString, url.protocol === 'https:'),
+      accessKey: required('REGISTRY_STORAGE_S3_ACCESSKEY'),
+      secretKey: required('REGISTRY_STORAGE_S3_SECRETKEY'),
+      region: get('REGISTRY_STORAGE_S3_REGION') ?? 'us-east-1',
+      bucket: required('REGISTRY_STORAGE_S3_BUCKET'),
+      rootDirectory: get('REGISTRY_STORAGE_S3_ROOTDIRECTORY')?.replace(/^\/+|\/+$/g, '') || undefined,
+      partSize: take('REGISTRY_STORAGE_S3_CHUNKSIZE', int(5 * 1024 * 1024, 5 * 1024 * 1024 * 1024), 8 * 1024 * 1024),
+    };
+  } else {
+    storage = {
+      driver: 'filesystem',
+      rootDirectory: resolve(cwd, get('REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY') ?? (embedded ? `${dataDir}/content` : '/var/lib/registry')),
+    };
+  }
+
+  const databaseDriver = take('REGISTRY_DATABASE_DRIVER', z.enum(['postgres', 'pglite']), embedded ? 'pglite' : 'postgres');
+  const database: RegistryConfig['database'] =
+    databaseDriver === 'pglite'
+      ? { driver: 'pglite', dataDir: resolve(cwd, get('REGISTRY_DATABASE_PGLITE_DATADIR') ?? `${dataDir}/metadata`) }
+      : {
+          driver: 'postgres',
+          url: take('REGISTRY_DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://...'), 'postgres://postgres@127.0.0.1:5432/ocireg'),
+          poolMax: take('REGISTRY_DATABASE_POOL_MAX', int(1, 1000), 20),
+        };
+
+  const sessionsDriver = take('REGISTRY_SESSIONS_DRIVER', z.enum(['redis', 'file']), embedded ? 'file' : 'redis');
+  const sessions: RegistryConfig['sessions'] =
+    sessionsDriver === 'file'
+      ? { driver: 'file', directory: resolve(cwd, get('REGISTRY_SESSIONS_FILE_DIRECTORY') ?? `${dataDir}/uploads`) }
+      : { driver: 'redis', url: redisUrl(take('REGISTRY_REDIS_ADDR', hostPort(), { host: '127.0.0.1', port: 6379 }), get('REGISTRY_REDIS_PASSWORD'), take('REGISTRY_REDIS_DB', int(0, 1000), 0)), keyPrefix: get('REGISTRY_REDIS_KEYPREFIX') ?? 'ocireg:' };
+
+  const transportDriver = take('REGISTRY_TRANSPORT', z.enum(['nats', 'inprocess']), embedded ? 'inprocess' : 'nats');
+  const transport: RegistryConfig['transport'] =
+    transportDriver === 'nats'
+      ? {
+          driver: 'nats',
+          servers: take('REGISTRY_NATS_SERVERS', z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)), ['nats://127.0.0.1:4222']),
+          timeoutMs: take('REGISTRY_NATS_TIMEOUT_MS', int(100, 600_000), 30_000),
+        }
+      : { driver: 'inprocess' };
+
+  const ttlSeconds = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE', duration, 168 * 3600);
+  const leaseSeconds = take('REGISTRY_UPLOAD_LEASE', duration, 15 * 60);
+  const maxSize = take('REGISTRY_VALIDATION_MANIFESTS_MAXSIZE', int(1024, 64 * 1024 * 1024), 4 * 1024 * 1024);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    http,
+    log: { level },
+    storage: { ...storage, deleteEnabled },
+    database,
+    sessions,
+    transport,
+    uploads: { ttlSeconds: Math.ceil(ttlSeconds), leaseSeconds: Math.ceil(leaseSeconds) },
+    manifests: { maxSize },
+  };
+}
+
+/** "host:port", ":port" (all interfaces, as Distribution accepts) or "[v6]:port". */
+function hostPort(): z.ZodType<{ host: string; port: number }> {
+  return z.string().transform((value, ctx) => {
+    const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+    const port = Number(match?.[3]);
+    if (!match || port < 0 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'expected host:port or :port' });
+      return { host: '', port: 0 };
+    }
+    return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+  });
+}
+
+function redisUrl(addr: { host: string; port: number }, password: string | undefined, db: number): string {
+  const auth = password ? `:${encodeURIComponent(password)}@` : '';
+  return `redis://${auth}${addr.host}:${addr.port}/${db}`;
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/**
+ * The NATS contracts: every subject the gateway uses, with its request and response schemas. Handlers
+ * parse each request with its schema (validate once, at the boundary); responses are typed.
+ */
+const repository = z.string().min(1).max(255);
+const digest = z.string().min(1).max(256);
+const json = z.json();
+const appendState = z.object({ size: z.number().int().nonnegative() }).catchall(json);
+
+export const blobRecord = z.object({ digest, size: z.number().int().nonnegative(), storageKey: z.string() });
+export const uploadView = z.object({
+  id: z.string(),
+  repository,
+  storageKey: z.string(),
+  offset: z.number().int().nonnegative(),
+  append: appendState,
+  leaseToken: z.string().optional(),
+});
+export const manifestRecord = z.object({
+  digest,
+  mediaType: z.string(),
+  size: z.number().int().nonnegative(),
+  storageKey: z.string(),
+  subject: z.string().optional(),
+  artifactType: z.string().optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+const page = { n: z.number().int().nonnegative().optional(), last: z.string().optional() };
+
+export const Contracts = {
+  'blob.resolve': { request: z.object({ repository, digest }), response: blobRecord },
+  'blob.mount': {
+    request: z.object({ repository, digest, from: repository }),
+    response: z.object({ blob: blobRecord.optional() }),
+  },
+  'upload.start': { request: z.object({ repository, claim: z.boolean() }), response: uploadView },
+  'upload.status': {
+    request: z.object({ repository, id: z.string() }),
+    response: z.object({ id: z.string(), offset: z.number().int().nonnegative() }),
+  },
+  'upload.claim': {
+    request: z.object({ repository, id: z.string(), start: z.number().int().nonnegative().optional() }),
+    response: uploadView,
+  },
+  'upload.advance': {
+    request: z.object({ repository, id: z.string(), leaseToken: z.string(), append: appendState }),
+    response: z.object({ id: z.string(), offset: z.number().int().nonnegative() }),
+  },
+  'upload.release': {
+    request: z.object({ repository, id: z.string(), leaseToken: z.string() }),
+    response: z.object({ released: z.boolean() }),
+  },
+  'upload.commit': {
+    request: z.object({
+      repository,
+      id: z.string(),
+      leaseToken: z.string(),
+      /** Size of the completed object (the gateway completed the append before hashing it). */
+      size: z.number().int().nonnegative(),
+      /** The digest the client asked for. */
+      digest,
+      /** The digest of the bytes received, computed by the gateway with the same algorithm. */
+      computedDigest: digest,
+    }),
+    response: blobRecord,
+  },
+  'upload.cancel': { request: z.object({ repository, id: z.string() }), response: z.object({ cancelled: z.boolean() }) },
+  'manifest.put': {
+    request: z.object({
+      repository,
+      tag: z.string().optional(),
+      manifest: manifestRecord.extend({ blobs: z.array(digest), manifests: z.array(digest) }),
+    }),
+    response: z.object({ digest }),
+  },
+  'manifest.resolve': {
+    request: z.object({ repository, reference: z.string().min(1) }),
+    response: manifestRecord,
+  },
+  'tags.list': {
+    request: z.object({ repository, ...page }),
+    response: z.object({ name: repository, tags: z.array(z.string()) }),
+  },
+  'catalog.list': { request: z.object({ ...page }), response: z.object({ repositories: z.array(z.string()) }) },
+} as const;
+
+export type Subject = keyof typeof Contracts;
+export type RequestOf<S extends Subject> = z.infer<(typeof Contracts)[S]['request']>;
+export type ResponseOf<S extends Subject> = z.infer<(typeof Contracts)[S]['response']>;
+export type UploadView = z.infer<typeof uploadView>;
+export type BlobView = z.infer<typeof blobRecord>;
+export type ManifestView = z.infer<typeof manifestRecord>;

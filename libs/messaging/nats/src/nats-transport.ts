@@ -1,0 +1,41 @@
+import { ClientProxy, CustomTransportStrategy, ServerNats } from '@nestjs/microservices';
+import type { RegistryTransport } from '@ocireg/messaging';
+import { NatsRegistryClient } from './nats-client';
+
+export interface NatsTransportOptions {
+  /** NATS server URLs, e.g. `['nats://127.0.0.1:4222']`. */
+  servers: string[];
+  /** Prepended (as is) to every queue group name, so several registries can share one NATS. */
+  queuePrefix?: string;
+  /** Fail a request that has no reply after this many milliseconds (default: wait for ever). */
+  timeoutMs?: number;
+}
+
+/**
+ * RegistryTransport over NATS request/reply, using Nest's own ServerNats and ClientNats. Each pattern is a
+ * NATS subject; servers subscribe in the queue group `queuePrefix + queue`, so replicas of one service share
+ * the load (NATS hands each request to exactly one member of the group). A request for a subject nobody
+ * serves fails at once with Nest's EmptyResponseException (NATS "no responders").
+ */
+export class NatsTransport implements RegistryTransport {
+  readonly kind = 'nats' as const;
+
+  constructor(private readonly options: NatsTransportOptions) {
+    if (options.servers.length === 0) throw new Error('NatsTransport needs at least one server URL');
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
+      throw new Error(`NatsTransport timeoutMs must be positive, got ${options.timeoutMs}`);
+    }
+  }
+
+  createServer(queue: string): CustomTransportStrategy {
+    // Nest 11's ServerNats reads `queue` from its options and subscribes every pattern in that group.
+    return new ServerNats({ servers: [...this.options.servers], queue: `${this.options.queuePrefix ?? ''}${queue}` });
+  }
+
+  createClient(): ClientProxy {
+    const client = new NatsRegistryClient({ servers: [...this.options.servers] }, this.options.timeoutMs);
+    // ClientNats narrows its status type to NatsStatus, which makes it formally incompatible with the
+    // port's `ClientProxy<…, string>` (the status subject is invariant); every NatsStatus is a string.
+    return client as ClientProxy;
+  }
+}

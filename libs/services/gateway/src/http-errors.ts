@@ -1,0 +1,61 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { RegistryError, errorEnvelope } from '@ocireg/errors';
+
+const logger = new Logger('HttpErrors');
+
+/** Maps anything thrown while serving a request to the registry error the client sees. */
+export function toRegistryError(error: unknown): RegistryError {
+  if (error instanceof RegistryError) return error;
+  if (RegistryError.isWire(error)) return RegistryError.fromWire(error);
+  const status = httpStatusOf(error);
+  if (status === 404) return new RegistryError('ROUTE_UNKNOWN');
+  if (status === 405) return new RegistryError('METHOD_UNKNOWN');
+  if (status === 413) return new RegistryError('SIZE_INVALID', 'request body too large');
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new RegistryError('UNSUPPORTED', error instanceof Error ? error.message : 'bad request');
+  }
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return new RegistryError('UNKNOWN');
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  if (error instanceof HttpException) return error.getStatus();
+  if (typeof error === 'object' && error !== null && 'statusCode' in error) {
+    const status = (error as { statusCode: unknown }).statusCode;
+    return typeof status === 'number' ? status : undefined;
+  }
+  return undefined;
+}
+
+/** The one place that writes an error response body. */
+export function sendError(reply: FastifyReply, error: unknown, method?: string): void {
+  const registryError = toRegistryError(error);
+  if (reply.sent || reply.raw.headersSent) {
+    reply.raw.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorEnvelope([registryError]));
+  reply.status(registryError.httpStatus).header('content-type', 'application/json; charset=utf-8');
+  if (registryError.kind === 'RANGE_INVALID' && isOffsetDetail(registryError.detail)) {
+    reply.header('range', `0-${Math.max(registryError.detail.offset - 1, 0)}`);
+  }
+  if (method === 'HEAD') {
+    reply.header('content-length', Buffer.byteLength(body)).send();
+  } else {
+    reply.send(body);
+  }
+}
+
+function isOffsetDetail(detail: unknown): detail is { offset: number } {
+  return typeof detail === 'object' && detail !== null && typeof (detail as { offset?: unknown }).offset === 'number';
+}
+
+@Catch()
+export class RegistryHttpExceptionFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<{ method: string }>();
+    sendError(http.getResponse<FastifyReply>(), exception, request.method);
+  }
+}

@@ -1,0 +1,96 @@
+import { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryConfig, Tokens } from '@ocireg/config';
+import { ManifestView, RegistryRpcClient } from '@ocireg/contracts';
+import { RegistryError } from '@ocireg/errors';
+import { digestOf, isTag, looksLikeDigest, parseManifest } from '@ocireg/oci';
+import { type ContentStore, manifestKey } from '@ocireg/storage';
+import { bodyOf, requireDigest, sendEmpty } from './http-util';
+import { ManifestCache } from './manifest-cache';
+
+/** Manifests: parsed and verified here, bytes in the content store, metadata in the manifest service. */
+@Injectable()
+export class ManifestsHandler {
+  private readonly cache = new ManifestCache();
+
+  constructor(
+    @Inject(Tokens.config) private readonly config: RegistryConfig,
+    @Inject(Tokens.rpc) private readonly rpc: RegistryRpcClient,
+    @Inject(Tokens.contentStore) private readonly store: ContentStore,
+  ) {}
+
+  /** PUT /v2/<name>/manifests/<reference> */
+  async put(name: string, reference: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const ref = parseReference(reference);
+    const bytes = await readLimited(bodyOf(request), this.config.manifests.maxSize);
+    const digest = digestOf(bytes, ref.digest ? ref.digest.algorithm : 'sha256');
+    if (ref.digest && ref.digest.digest !== digest) {
+      throw new RegistryError('DIGEST_INVALID', 'the manifest does not match the digest in the URL', { expected: reference, computed: digest });
+    }
+    const parsed = parseManifest(bytes, request.headers['content-type']);
+    const storageKey = manifestKey(digest);
+    if (!(await this.store.stat(storageKey))) await this.store.write(storageKey, Readable.from([bytes]));
+    await this.rpc.call('manifest.put', {
+      repository: name,
+      tag: ref.tag,
+      manifest: {
+        digest,
+        mediaType: parsed.mediaType,
+        size: bytes.length,
+        storageKey,
+        blobs: parsed.blobs,
+        manifests: parsed.manifests,
+        subject: parsed.subject,
+        artifactType: parsed.artifactType,
+        annotations: parsed.annotations,
+      },
+    });
+    const headers: Record<string, string> = { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest };
+    if (parsed.subject) headers['oci-subject'] = parsed.subject;
+    sendEmpty(reply, 201, headers);
+  }
+
+  /** GET and HEAD /v2/<name>/manifests/<reference> */
+  async get(name: string, reference: string, reply: FastifyReply, head: boolean): Promise<void> {
+    parseReference(reference);
+    const manifest = await this.rpc.call('manifest.resolve', { repository: name, reference });
+    reply.status(200).headers({
+      'content-type': manifest.mediaType,
+      'content-length': manifest.size,
+      'docker-content-digest': manifest.digest,
+      etag: `"${manifest.digest}"`,
+    });
+    if (head) return void reply.send();
+    reply.send(await this.bytesOf(manifest));
+  }
+
+  private async bytesOf(manifest: ManifestView): Promise<Buffer> {
+    const cached = this.cache.get(manifest.digest);
+    if (cached) return cached;
+    const bytes = await readLimited(await this.store.read(manifest.storageKey), manifest.size);
+    this.cache.set(manifest.digest, bytes);
+    return bytes;
+  }
+}
+
+type Reference = { tag: string; digest?: undefined } | { tag?: undefined; digest: ReturnType<typeof requireDigest> };
+
+function parseReference(reference: string): Reference {
+  if (looksLikeDigest(reference)) return { digest: requireDigest(reference) };
+  if (!isTag(reference)) throw new RegistryError('TAG_INVALID', 'invalid tag', { tag: reference });
+  return { tag: reference };
+}
+
+/** Reads a stream into memory, refusing more than `limit` bytes (manifests are small and bounded). */
+async function readLimited(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.length;
+    if (total > limit) throw new RegistryError('MANIFEST_TOO_LARGE', `manifest exceeds ${limit} bytes`, { limit });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+

@@ -1,0 +1,61 @@
+import { Hash, createHash } from 'node:crypto';
+import { Transform, TransformCallback } from 'node:stream';
+
+interface Entry {
+  offset: number;
+  hash: Hash;
+  touched: number;
+}
+
+/**
+ * The running SHA-256 of uploads this process has seen from their first byte. It is only an optimisation,
+ * never state: an upload whose previous chunk went to another replica (or was written before a restart)
+ * has no entry here, and its digest is then computed once from the completed object at commit time.
+ * Node's SHA-256 (OpenSSL) is several times faster than any hash whose state can be serialised, so the
+ * common case (one process sees the whole upload) hashes each byte once, at full speed.
+ */
+export class UploadHashes {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly maxEntries = 4096,
+    private readonly maxAgeMs = 60 * 60 * 1000,
+  ) {}
+
+  /** Takes the running hash of an upload at `offset` (a fresh one at 0); undefined when this process has none. */
+  take(uploadId: string, offset: number): Hash | undefined {
+    const entry = this.entries.get(uploadId);
+    this.entries.delete(uploadId);
+    if (offset === 0) return createHash('sha256');
+    return entry && entry.offset === offset ? entry.hash : undefined;
+  }
+
+  put(uploadId: string, offset: number, hash: Hash): void {
+    this.entries.delete(uploadId);
+    this.entries.set(uploadId, { offset, hash, touched: Date.now() });
+    this.evict();
+  }
+
+  private evict(): void {
+    const oldest = Date.now() - this.maxAgeMs;
+    for (const [id, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries && entry.touched >= oldest) break;
+      this.entries.delete(id);
+    }
+  }
+}
+
+/** Counts (and optionally hashes) the bytes flowing through, without copying them. */
+export class MeteredStream extends Transform {
+  bytes = 0;
+
+  constructor(private readonly hash?: Hash) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash?.update(chunk);
+    callback(null, chunk);
+  }
+}

@@ -1,0 +1,187 @@
+import { createHash, Hash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Tokens } from '@ocireg/config';
+import { RegistryRpcClient, UploadView } from '@ocireg/contracts';
+import { RegistryError } from '@ocireg/errors';
+import { DigestAlgorithm, isRepositoryName } from '@ocireg/oci';
+import type { AppendState, ContentStore } from '@ocireg/storage';
+import { bodyOf, discardBody, hasBody, queryOf, requireDigest, sendEmpty, uploadLocation, uploadRange } from './http-util';
+import { MeteredStream, UploadHashes } from './upload-hashes';
+
+interface Appended {
+  append: AppendState;
+  hash: Hash | undefined;
+}
+
+/** Blob uploads: the bytes stream from the client into the content store; sessions live in the upload service. */
+@Injectable()
+export class UploadsHandler {
+  private readonly hashes = new UploadHashes();
+
+  constructor(
+    @Inject(Tokens.rpc) private readonly rpc: RegistryRpcClient,
+    @Inject(Tokens.contentStore) private readonly store: ContentStore,
+  ) {}
+
+  /** POST /v2/<name>/blobs/uploads/ : start an upload, a monolithic upload (?digest=) or a mount (?mount=&from=). */
+  async start(name: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const query = queryOf(request);
+    if (query['mount'] !== undefined) {
+      const { digest } = requireDigest(query['mount']);
+      const from = query['from'];
+      if (from !== undefined && isRepositoryName(from) && from !== name) {
+        const { blob } = await this.rpc.call('blob.mount', { repository: name, digest, from });
+        if (blob) {
+          discardBody(request);
+          return sendEmpty(reply, 201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
+        }
+      }
+    }
+    if (query['digest'] !== undefined) {
+      const wanted = requireDigest(query['digest']);
+      const upload = await this.rpc.call('upload.start', { repository: name, claim: true });
+      return this.finish(name, upload, wanted, request, reply);
+    }
+    discardBody(request);
+    const upload = await this.rpc.call('upload.start', { repository: name, claim: false });
+    sendEmpty(reply, 202, {
+      location: uploadLocation(name, upload.id),
+      range: uploadRange(0),
+      'docker-upload-uuid': upload.id,
+    });
+  }
+
+  /** GET /v2/<name>/blobs/uploads/<id> : how many bytes the upload has. */
+  async status(name: string, id: string, reply: FastifyReply): Promise<void> {
+    const { offset } = await this.rpc.call('upload.status', { repository: name, id });
+    sendEmpty(reply, 204, { location: uploadLocation(name, id), range: uploadRange(offset), 'docker-upload-uuid': id });
+  }
+
+  /** PATCH /v2/<name>/blobs/uploads/<id> : append a chunk (Content-Range must continue the upload). */
+  async patch(name: string, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const range = parseContentRange(request.headers['content-range']);
+    const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
+    const { append, hash } = await this.appendBody(upload, request, range);
+    const { offset } = await this.rpc.call('upload.advance', {
+      repository: name,
+      id,
+      leaseToken: requireLease(upload),
+      append,
+    });
+    if (hash) this.hashes.put(id, offset, hash);
+    sendEmpty(reply, 202, { location: uploadLocation(name, id), range: uploadRange(offset), 'docker-upload-uuid': id });
+  }
+
+  /** PUT /v2/<name>/blobs/uploads/<id>?digest= : the last (optional) chunk, then verify and commit. */
+  async complete(name: string, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const wanted = requireDigest(queryOf(request)['digest']);
+    const range = parseContentRange(request.headers['content-range']);
+    const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
+    return this.finish(name, upload, wanted, request, reply, range);
+  }
+
+  /** DELETE /v2/<name>/blobs/uploads/<id> : cancel. */
+  async cancel(name: string, id: string, reply: FastifyReply): Promise<void> {
+    await this.rpc.call('upload.cancel', { repository: name, id });
+    sendEmpty(reply, 204, {});
+  }
+
+  private async finish(
+    name: string,
+    upload: UploadView,
+    wanted: { digest: string; algorithm: DigestAlgorithm },
+    request: FastifyRequest,
+    reply: FastifyReply,
+    range?: ContentRange,
+  ): Promise<void> {
+    const { append, hash } = await this.appendBody(upload, request, range);
+    const leaseToken = requireLease(upload);
+    let computedDigest: string;
+    try {
+      await this.store.completeAppend(upload.storageKey, append);
+      computedDigest =
+        hash && wanted.algorithm === 'sha256'
+          ? `sha256:${hash.digest('hex')}`
+          : await this.digestStored(upload.storageKey, wanted.algorithm);
+    } catch (error) {
+      await this.release(upload);
+      throw error;
+    }
+    const blob = await this.rpc.call('upload.commit', {
+      repository: name,
+      id: upload.id,
+      leaseToken,
+      size: append.size,
+      digest: wanted.digest,
+      computedDigest,
+    });
+    sendEmpty(reply, 201, { location: `/v2/${name}/blobs/${blob.digest}`, 'docker-content-digest': blob.digest });
+  }
+
+  /** Streams the request body (if any) onto the upload, hashing it when this process has the running hash. */
+  private async appendBody(upload: UploadView, request: FastifyRequest, range?: ContentRange): Promise<Appended> {
+    const hash = this.hashes.take(upload.id, upload.offset);
+    if (!hasBody(request)) {
+      if (range && range.end >= range.start) await this.failChunk(upload, new RegistryError('SIZE_INVALID', 'Content-Range announces bytes but the body is empty'));
+      return { append: upload.append as AppendState, hash };
+    }
+    const meter = new MeteredStream(hash);
+    let append: AppendState;
+    try {
+      const appending = this.store.append(upload.storageKey, upload.append as AppendState, meter);
+      await Promise.all([pipeline(bodyOf(request), meter), appending]);
+      append = await appending;
+    } catch (error) {
+      return this.failChunk(upload, error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole'));
+    }
+    if (range && meter.bytes !== range.end - range.start + 1) {
+      return this.failChunk(upload, new RegistryError('SIZE_INVALID', 'the body length does not match Content-Range'));
+    }
+    return { append, hash };
+  }
+
+  private async failChunk(upload: UploadView, error: RegistryError): Promise<never> {
+    await this.release(upload);
+    throw error;
+  }
+
+  private async release(upload: UploadView): Promise<void> {
+    if (!upload.leaseToken) return;
+    await this.rpc
+      .call('upload.release', { repository: upload.repository, id: upload.id, leaseToken: upload.leaseToken })
+      .catch(() => undefined);
+  }
+
+  /** Digest of a completed object, read back once: when no process saw the whole upload, or for sha512. */
+  private async digestStored(key: string, algorithm: DigestAlgorithm): Promise<string> {
+    const hash = createHash(algorithm);
+    await pipeline(await this.store.read(key), new MeteredStream(hash), async function* (source) {
+      for await (const _chunk of source) {
+        // consumed by the hash
+      }
+    });
+    return `${algorithm}:${hash.digest('hex')}`;
+  }
+}
+
+interface ContentRange {
+  start: number;
+  end: number;
+}
+
+/** `Content-Range: <start>-<end>` of a chunk (the spec's form; "bytes " prefix tolerated). */
+function parseContentRange(header: string | undefined): ContentRange | undefined {
+  if (header === undefined) return undefined;
+  const match = /^(?:bytes[ =])?(\d{1,15})-(\d{1,15})(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  if (!match?.[1] || !match[2]) throw new RegistryError('RANGE_INVALID', 'malformed Content-Range');
+  const range = { start: Number(match[1]), end: Number(match[2]) };
+  if (range.end < range.start) throw new RegistryError('RANGE_INVALID', 'Content-Range ends before it starts');
+  return range;
+}
+
+function requireLease(upload: UploadView): string {
+  if (!upload.leaseToken) throw new RegistryError('UNKNOWN', 'upload lease missing');
+  return upload.leaseToken;
+}

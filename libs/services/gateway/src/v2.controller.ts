@@ -1,0 +1,60 @@
+import { All, Controller, Req, Res, UseFilters } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryError } from '@ocireg/errors';
+import { BlobsHandler } from './blobs.handler';
+import { RegistryHttpExceptionFilter } from './http-errors';
+import { ListingHandler } from './listing.handler';
+import { ManifestsHandler } from './manifests.handler';
+import { ROUTE_METHODS, V2Route, parseV2Path } from './routes';
+import { UploadsHandler } from './uploads.handler';
+
+/**
+ * The /v2 API. Repository names contain slashes, so the path is parsed once into a typed route
+ * (routes.ts) and each endpoint's method goes to its handler.
+ */
+@Controller()
+@UseFilters(RegistryHttpExceptionFilter)
+export class V2Controller {
+  constructor(
+    private readonly blobs: BlobsHandler,
+    private readonly uploads: UploadsHandler,
+    private readonly manifests: ManifestsHandler,
+    private readonly listing: ListingHandler,
+  ) {}
+
+  @All(['v2', 'v2/*'])
+  async handle(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const path = request.url.split('?')[0] ?? '';
+    const route = parseV2Path(path);
+    const method = request.method;
+    if (!ROUTE_METHODS[route.kind].includes(method)) throw new RegistryError('METHOD_UNKNOWN', undefined, { method });
+    await this.dispatch(route, method, request, reply);
+  }
+
+  private async dispatch(route: V2Route, method: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    switch (route.kind) {
+      case 'base':
+        return void reply.status(200).header('content-type', 'application/json; charset=utf-8').send('{}');
+      case 'catalog':
+        return this.listing.catalog(request, reply);
+      case 'tags':
+        return this.listing.tags(route.name, request, reply);
+      case 'manifest':
+        if (method === 'PUT') return this.manifests.put(route.name, route.reference, request, reply);
+        if (method === 'DELETE') throw new RegistryError('UNSUPPORTED', 'deleting manifests is not enabled');
+        return this.manifests.get(route.name, route.reference, reply, method === 'HEAD');
+      case 'blob':
+        if (method === 'DELETE') throw new RegistryError('UNSUPPORTED', 'deleting blobs is not enabled');
+        return this.blobs.get(route.name, route.digest, request, reply, method === 'HEAD');
+      case 'uploads':
+        return this.uploads.start(route.name, request, reply);
+      case 'upload':
+        if (method === 'GET') return this.uploads.status(route.name, route.id, reply);
+        if (method === 'PATCH') return this.uploads.patch(route.name, route.id, request, reply);
+        if (method === 'PUT') return this.uploads.complete(route.name, route.id, request, reply);
+        return this.uploads.cancel(route.name, route.id, reply);
+      case 'referrers':
+        throw new RegistryError('UNSUPPORTED', 'the referrers API is not implemented yet');
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { UploadSession, UploadSessionStore } from '@ocireg/sessions';
+
+export interface RedisUploadSessionStoreOptions {
+  /** An existing client to use instead of opening one. It is left open by close(): its owner closes it. */
+  client?: Redis;
+  /** `redis://[:password@]host[:port][/db]`. Values in the URL take precedence over host/port/password/db. */
+  url?: string;
+  host?: string;
+  port?: number;
+  password?: string;
+  db?: number;
+  /** Prefix of every key this store writes. Default `ocireg:upload:`. */
+  keyPrefix?: string;
+}
+
+export const DEFAULT_UPLOAD_SESSION_KEY_PREFIX = 'ocireg:upload:';
+
+/**
+ * Atomically replaces the session under KEYS[1] when its stored `version` equals ARGV[1].
+ * ARGV[2] is the new JSON, ARGV[3] the TTL in milliseconds. Returns 1 when replaced, 0 otherwise.
+ */
+const COMPARE_AND_SET_LUA = `
+local current = redis.call('GET', KEYS[1])
+if not current then
+  return 0
+end
+local ok, decoded = pcall(cjson.decode, current)
+if not ok or type(decoded) ~= 'table' then
+  return redis.error_reply('ERR corrupt upload session under ' .. KEYS[1])
+end
+if decoded['version'] ~= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET_LUA).digest('hex');
+
+/** Upload sessions in Redis: one JSON string per session, expiring by Redis TTL; CAS by a Lua script. */
+export class RedisUploadSessionStore implements UploadSessionStore {
+  private readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private readonly keyPrefix: string;
+
+  constructor(options: RedisUploadSessionStoreOptions = {}) {
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_UPLOAD_SESSION_KEY_PREFIX;
+    if (options.client) {
+      this.client = options.client;
+      this.ownsClient = false;
+      return;
+    }
+    const connection = {
+      lazyConnect: true,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.port !== undefined && { port: options.port }),
+      ...(options.password !== undefined && { password: options.password }),
+      ...(options.db !== undefined && { db: options.db }),
+    };
+    this.client = options.url !== undefined ? new Redis(options.url, connection) : new Redis(connection);
+    this.ownsClient = true;
+  }
+
+  async init(): Promise<void> {
+    if (this.client.status === 'wait') {
+      await this.client.connect();
+    }
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsClient || this.client.status === 'end') {
+      return;
+    }
+    if (this.client.status === 'wait') {
+      // Never connected (lazyConnect): nothing to say goodbye to.
+      this.client.disconnect();
+      return;
+    }
+    await this.client.quit();
+  }
+
+  async create(session: UploadSession, ttlSeconds: number): Promise<void> {
+    const ttlMs = toTtlMilliseconds(ttlSeconds);
+    const result = await this.client.set(this.key(session.id), JSON.stringify(session), 'PX', ttlMs, 'NX');
+    if (result !== 'OK') {
+      throw new Error(`upload session already exists: ${session.id}`);
+    }
+  }
+
+  async get(id: string): Promise<UploadSession | undefined> {
+    const json = await this.client.get(this.key(id));
+    return json === null ? undefined : parseSession(json, id);
+  }
+
+  async compareAndSet(id: string, expectedVersion: number, next: UploadSession, ttlSeconds: number): Promise<boolean> {
+    if (next.id !== id) {
+      throw new Error(`compareAndSet of upload session ${id} was given a session with id ${next.id}`);
+    }
+    const ttlMs = toTtlMilliseconds(ttlSeconds);
+    const args = [this.key(id), String(expectedVersion), JSON.stringify(next), String(ttlMs)];
+    let result: unknown;
+    try {
+      result = await this.client.evalsha(COMPARE_AND_SET_SHA, 1, ...args);
+    } catch (error) {
+      if (!isNoScriptError(error)) {
+        throw error;
+      }
+      // First use on this server (or after SCRIPT FLUSH): EVAL loads the script into the cache.
+      result = await this.client.eval(COMPARE_AND_SET_LUA, 1, ...args);
+    }
+    return result === 1;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.client.del(this.key(id))) > 0;
+  }
+
+  private key(id: string): string {
+    return this.keyPrefix + id;
+  }
+}
+
+function toTtlMilliseconds(ttlSeconds: number): number {
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new RangeError(`upload session TTL must be a positive number of seconds, got ${ttlSeconds}`);
+  }
+  return Math.max(1, Math.ceil(ttlSeconds * 1000));
+}
+
+function parseSession(json: string, id: string): UploadSession {
+  const value: unknown = JSON.parse(json);
+  if (!isSessionLike(value) || value.id !== id) {
+    throw new Error(`corrupt upload session stored under id ${id}`);
+  }
+  return value;
+}
+
+function isSessionLike(value: unknown): value is UploadSession {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  return typeof record['id'] === 'string' && typeof record['version'] === 'number'
+    && typeof record['append'] === 'object' && record['append'] !== null;
+}
+
+function isNoScriptError(error: unknown): boolean {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' && message.startsWith('NOSCRIPT');
+}

@@ -1,0 +1,181 @@
+import { mkdir, open, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  type AppendState, type ByteRange, type ContentStore, type ObjectInfo, ContentNotFoundError, assertValidKey,
+} from '@ocireg/storage';
+import {
+  APPENDING_DIR, TEMP_DIR, appendingName, assertValidPrefix, assertValidRange, assertValidSize, errorCode, isMissing,
+  moveIntoPlace, openRegularFile, pruneEmptyDirectories, randomName, streamFile, writeStreamAt,
+} from './fs-files';
+import { walkKeys } from './fs-walk';
+
+export interface FilesystemContentStoreOptions {
+  rootDirectory: string;
+}
+
+/**
+ * Content store over a directory. A key is a file under the root; whole writes go to `<root>/!tmp/<random>`
+ * and unfinished appends live in `<root>/!appending/<sha256(key)>`, both renamed into place when complete, so
+ * only complete objects are ever visible to read, stat and list ('!' is not a valid key character).
+ * The append state is `{ size }`: bytes past it in the unfinished file are garbage from a failed append,
+ * truncated by the next append or by completion.
+ */
+export class FilesystemContentStore implements ContentStore {
+  readonly kind = 'filesystem' as const;
+  readonly canReadUnfinished = true;
+  private readonly root: string;
+  private readonly tempDir: string;
+  private readonly appendingDir: string;
+
+  constructor(options: FilesystemContentStoreOptions) {
+    this.root = path.resolve(options.rootDirectory);
+    this.tempDir = path.join(this.root, TEMP_DIR);
+    this.appendingDir = path.join(this.root, APPENDING_DIR);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.tempDir, { recursive: true });
+    await mkdir(this.appendingDir, { recursive: true });
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const info = await stat(this.objectPath(key));
+      return info.isFile() ? { key, size: info.size } : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    if (range) assertValidRange(range);
+    const { handle, size } = await openRegularFile(this.objectPath(key), key);
+    return streamFile(handle, size, range);
+  }
+
+  async write(key: string, body: Readable): Promise<ObjectInfo> {
+    const target = this.objectPath(key);
+    const temp = path.join(this.tempDir, randomName());
+    try {
+      const handle = await open(temp, 'wx');
+      let size: number;
+      try {
+        size = await writeStreamAt(handle, body, 0);
+      } finally {
+        await handle.close();
+      }
+      await moveIntoPlace(temp, target);
+      return { key, size };
+    } catch (error) {
+      body.destroy();
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const target = this.objectPath(key);
+    try {
+      await unlink(target);
+    } catch (error) {
+      if (isMissing(error) || errorCode(error) === 'EISDIR' || errorCode(error) === 'EPERM') return;
+      throw error;
+    }
+    await pruneEmptyDirectories(this.root, path.dirname(target));
+  }
+
+  list(prefix: string): AsyncIterable<string> {
+    assertValidPrefix(prefix);
+    return walkKeys(this.root, prefix);
+  }
+
+  async startAppend(key: string): Promise<AppendState> {
+    const file = this.appendingPath(key);
+    await mkdir(this.appendingDir, { recursive: true });
+    const handle = await open(file, 'w');
+    await handle.close();
+    return { size: 0 };
+  }
+
+  async append(key: string, state: AppendState, body: Readable): Promise<AppendState> {
+    const handle = await this.openAppending(key, state);
+    try {
+      await handle.truncate(state.size);
+      const written = await writeStreamAt(handle, body, state.size);
+      return { ...state, size: state.size + written };
+    } catch (error) {
+      body.destroy();
+      throw error;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async completeAppend(key: string, state: AppendState): Promise<ObjectInfo> {
+    const target = this.objectPath(key);
+    let handle;
+    try {
+      handle = await this.openAppending(key, state);
+    } catch (error) {
+      // A retried completion: the first one already renamed the file into place.
+      const done = error instanceof ContentNotFoundError ? await this.stat(key) : undefined;
+      if (done?.size === state.size) return done;
+      throw error;
+    }
+    try {
+      await handle.truncate(state.size);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await moveIntoPlace(this.appendingPath(key), target);
+    return { key, size: state.size };
+  }
+
+  async abortAppend(key: string, _state: AppendState): Promise<void> {
+    await rm(this.appendingPath(key), { force: true });
+  }
+
+  async readAppended(key: string, state: AppendState): Promise<Readable> {
+    assertValidSize(state.size);
+    const { handle, size } = await openRegularFile(this.appendingPath(key), key);
+    if (size < state.size) {
+      await handle.close();
+      throw new Error(`unfinished object ${key} has ${size} bytes, fewer than its append state (${state.size})`);
+    }
+    return streamFile(handle, state.size);
+  }
+
+  /** Opens the unfinished file for writing, checking it holds at least the acknowledged bytes. */
+  private async openAppending(key: string, state: AppendState) {
+    assertValidSize(state.size);
+    let handle;
+    try {
+      handle = await open(this.appendingPath(key), 'r+');
+    } catch (error) {
+      if (isMissing(error)) throw new ContentNotFoundError(key);
+      throw error;
+    }
+    const { size } = await handle.stat();
+    if (size < state.size) {
+      await handle.close();
+      throw new Error(`unfinished object ${key} has ${size} bytes, fewer than its append state (${state.size})`);
+    }
+    return handle;
+  }
+
+  private objectPath(key: string): string {
+    assertValidKey(key);
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  private appendingPath(key: string): string {
+    return path.join(this.appendingDir, appendingName(key));
+  }
+}

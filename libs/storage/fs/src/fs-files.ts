@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type FileHandle, mkdir, open, rename, rmdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type ByteRange, ContentNotFoundError, assertValidKey } from '@ocireg/storage';
+
+/** Directory names a valid key segment can never have ('!' is outside the key alphabet). */
+export const TEMP_DIR = '!tmp';
+export const APPENDING_DIR = '!appending';
+
+export function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export function randomName(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Flat, fixed-length name for the unfinished file of a key (no directories, no name-length limits). */
+export function appendingName(key: string): string {
+  assertValidKey(key);
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Accepts '' or any prefix of a valid key: every segment but the last must be valid, the last may be partial. */
+export function assertValidPrefix(prefix: string): void {
+  if (prefix === '') return;
+  assertValidKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+}
+
+export function assertValidRange(range: ByteRange): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`invalid byte range ${start}-${end}`);
+  }
+}
+
+export function assertValidSize(size: unknown): asserts size is number {
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new Error(`invalid append state size: ${String(size)}`);
+  }
+}
+
+/** Opens a regular file for reading; a missing path or a directory is ContentNotFoundError. */
+export async function openRegularFile(filePath: string, key: string): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(filePath, 'r');
+  } catch (error) {
+    if (isMissing(error)) throw new ContentNotFoundError(key);
+    throw error;
+  }
+  const info = await handle.stat().catch(async (error: unknown) => {
+    await handle.close();
+    throw error;
+  });
+  if (!info.isFile()) {
+    await handle.close();
+    throw new ContentNotFoundError(key);
+  }
+  return { handle, size: info.size };
+}
+
+/** Streams the inclusive range [start, end] of an open file (end clamped to its size) and closes it. */
+export async function streamFile(handle: FileHandle, size: number, range?: ByteRange): Promise<Readable> {
+  const start = range?.start ?? 0;
+  const end = Math.min(range?.end ?? size - 1, size - 1);
+  if (range && start >= size) {
+    await handle.close();
+    throw new RangeError(`byte range ${range.start}-${range.end} starts beyond the object size ${size}`);
+  }
+  if (end < start) {
+    await handle.close();
+    return Readable.from([]);
+  }
+  return handle.createReadStream({ start, end, autoClose: true });
+}
+
+/** Writes a stream into an open handle at `start`, syncs it, and returns the number of bytes written. */
+export async function writeStreamAt(handle: FileHandle, body: Readable, start: number): Promise<number> {
+  const out = handle.createWriteStream({ start, autoClose: false });
+  await pipeline(body, out);
+  await handle.datasync();
+  return out.bytesWritten;
+}
+
+/** Renames a finished file into place, creating parent directories (again, if a delete pruned them meanwhile). */
+export async function moveIntoPlace(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    await mkdir(path.dirname(to), { recursive: true });
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      const parentVanished = errorCode(error) === 'ENOENT' && (await exists(from));
+      if (!parentVanished || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function exists(filePath: string): Promise<boolean> {
+  try {
+    await stat(filePath);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+}
+
+/** Removes empty directories from `dir` up to (not including) `root`; stops at the first non-empty one. */
+export async function pruneEmptyDirectories(root: string, dir: string): Promise<void> {
+  let current = dir;
+  while (current !== root && current.startsWith(root + path.sep)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    current = path.dirname(current);
+  }
+}

@@ -1,0 +1,87 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface RegistryProcess {
+  name: string;
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts one built app (`node bin/ocireg.js <app>`) with the given environment. */
+export function startApp(app: string, env: Record<string, string>, label = app): RegistryProcess {
+  let output = '';
+  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'bin', 'ocireg.js'), app], {
+    cwd: WORKSPACE_ROOT,
+    env: { ...process.env, NO_COLOR: '1', REGISTRY_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { name: label, child, output: () => output };
+}
+
+export async function stopApp(proc: RegistryProcess): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => proc.child.once('exit', () => done()));
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Waits until GET <url>/v2/ answers 200, failing with the processes' output when one dies or time runs out. */
+export async function waitForRegistry(url: string, procs: RegistryProcess[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const dead = procs.find((p) => p.child.exitCode !== null);
+    if (dead) throw new Error(`${dead.name} exited with ${dead.child.exitCode}:\n${dead.output()}`);
+    try {
+      const response = await fetch(`${url}/v2/`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`registry at ${url} did not start:\n${procs.map((p) => `--- ${p.name}\n${p.output()}`).join('\n')}`);
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `ocireg-${prefix}-`));
+}
+
+export function removeDir(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}
+
+/** Resident set size of a process in bytes (Linux /proc), or undefined once it has exited. */
+export async function rssOf(pid: number): Promise<number | undefined> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match?.[1] ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

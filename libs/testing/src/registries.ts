@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { freePort, RegistryProcess, removeDir, startApp, stopApp, tempDir, waitForRegistry } from './processes';
+
+export type RunMode = 'embedded' | 'distributed';
+
+export interface TestRegistry {
+  mode: RunMode;
+  /** Base URL of the (first) gateway, e.g. http://127.0.0.1:40123 */
+  url: string;
+  /** Base URLs of every gateway (distributed mode can start several). */
+  urls: string[];
+  /** Host:port of the first gateway, as skopeo wants it. */
+  host: string;
+  processes: RegistryProcess[];
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  gateways?: number;
+  env?: Record<string, string>;
+}
+
+/** The embedded registry: one process, in-process transport, filesystem + PGlite + file sessions in a temp dir. */
+export async function startEmbedded(options: StartOptions = {}): Promise<TestRegistry> {
+  const dataDir = tempDir('embedded');
+  const port = await freePort();
+  const proc = startApp('registry', { REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_DATA_DIR: dataDir, ...options.env });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForRegistry(url, [proc]);
+  } catch (error) {
+    await stopApp(proc);
+    removeDir(dataDir);
+    throw error;
+  }
+  return {
+    mode: 'embedded',
+    url,
+    urls: [url],
+    host: `127.0.0.1:${port}`,
+    processes: [proc],
+    stop: async () => {
+      await stopApp(proc);
+      removeDir(dataDir);
+    },
+  };
+}
+
+/**
+ * The distributed registry: each service and each gateway a separate process over the real NATS, Postgres
+ * (a fresh database) and Redis (a fresh key prefix), with filesystem content in a temp dir.
+ */
+export async function startDistributed(options: StartOptions = {}): Promise<TestRegistry> {
+  const id = randomBytes(4).toString('hex');
+  const dataDir = tempDir('distributed');
+  const pgHost = process.env['PGHOST'] ?? '127.0.0.1';
+  const env: Record<string, string> = {
+    REGISTRY_DATABASE_URL: `postgres://postgres@${pgHost}:5432/ocireg_e2e_${id}`,
+    REGISTRY_REDIS_KEYPREFIX: `ocireg-e2e-${id}:`,
+    REGISTRY_NATS_SUBJECT_PREFIX: `e2e-${id}`,
+    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: `${dataDir}/content`,
+    ...options.env,
+  };
+  const processes: RegistryProcess[] = [];
+  const stop = async () => {
+    await Promise.all(processes.map(stopApp));
+    removeDir(dataDir);
+    await dropDatabase(`ocireg_e2e_${id}`, pgHost);
+  };
+  try {
+    for (const service of ['blob-service', 'manifest-service', 'upload-service']) processes.push(startApp(service, env));
+    const urls: string[] = [];
+    for (let i = 0; i < (options.gateways ?? 1); i++) {
+      const port = await freePort();
+      processes.push(startApp('gateway', { ...env, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}` }, `gateway-${i}`));
+      urls.push(`http://127.0.0.1:${port}`);
+    }
+    for (const url of urls) await waitForRegistry(url, processes);
+    const first = urls[0] ?? '';
+    return { mode: 'distributed', url: first, urls, host: first.replace('http://', ''), processes, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export function startRegistry(mode: RunMode, options: StartOptions = {}): Promise<TestRegistry> {
+  return mode === 'embedded' ? startEmbedded(options) : startDistributed(options);
+}
+
+async function dropDatabase(name: string, host: string): Promise<void> {
+  const { Client } = await import('pg');
+  const client = new Client({ host, user: 'postgres', database: 'postgres' });
+  try {
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } catch {
+    // best effort
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
