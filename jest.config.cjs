@@ -24,7 +24,16 @@ const transform = {
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform,
+  transform: {
+    ...transform,
+    // PGlite's CommonJS build calls import() internally, which jest's sandbox refuses without
+    // --experimental-vm-modules; let swc turn those into require() (electric-sql/pglite#224).
+    '^.+/node_modules/@electric-sql/pglite/dist/.+\\.cjs$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'json'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],

@@ -30,7 +30,7 @@ export interface RegistryConfig {
   storage: (FilesystemStorageConfig | S3StorageConfig) & { deleteEnabled: boolean };
   database: { driver: 'postgres'; url: string; poolMax: number } | { driver: 'pglite'; dataDir: string };
   sessions: { driver: 'redis'; url: string; keyPrefix: string } | { driver: 'file'; directory: string };
-  transport: { driver: 'nats'; servers: string[]; timeoutMs: number } | { driver: 'inprocess' };
+  transport: { driver: 'nats'; servers: string[]; timeoutMs: number; subjectPrefix?: string } | { driver: 'inprocess' };
   uploads: { ttlSeconds: number; leaseSeconds: number };
   manifests: { maxSize: number };
 }
@@ -143,6 +143,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
           driver: 'nats',
           servers: take('REGISTRY_NATS_SERVERS', z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)), ['nats://127.0.0.1:4222']),
           timeoutMs: take('REGISTRY_NATS_TIMEOUT_MS', int(100, 600_000), 30_000),
+          subjectPrefix: take('REGISTRY_NATS_SUBJECT_PREFIX', z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only'), undefined),
         }
       : { driver: 'inprocess' };
 

@@ -1,9 +1,10 @@
+import { mkdir } from 'node:fs/promises';
 import type { RegistryConfig } from '@ocireg/config';
 import type { RegistryTransport } from '@ocireg/messaging';
 import { InProcessTransport } from '@ocireg/messaging-inprocess';
 import { NatsTransport } from '@ocireg/messaging-nats';
 import { Metadata, SqlClient, createMetadata, migrate } from '@ocireg/metadata';
-import { PgSqlClient } from '@ocireg/metadata-pg';
+import { PgSqlClient, ensureDatabase } from '@ocireg/metadata-pg';
 import { PgliteSqlClient } from '@ocireg/metadata-pglite';
 import type { UploadSessionStore } from '@ocireg/sessions';
 import { FileUploadSessionStore } from '@ocireg/sessions-file';
@@ -41,10 +42,13 @@ export interface OpenMetadata {
 /** Opens the metadata database and applies pending migrations (the same runner everywhere). */
 export async function openMetadata(config: RegistryConfig): Promise<OpenMetadata> {
   const database = config.database;
-  const sql: SqlClient =
-    database.driver === 'pglite'
-      ? await PgliteSqlClient.open({ dataDir: database.dataDir })
-      : new PgSqlClient({ connectionString: database.url, max: database.poolMax });
+  let sql: SqlClient;
+  if (database.driver === 'pglite') {
+    sql = await PgliteSqlClient.open({ dataDir: await ensureDirectory(database.dataDir) });
+  } else {
+    await ensureDatabase(database.url);
+    sql = new PgSqlClient({ connectionString: database.url, max: database.poolMax });
+  }
   await migrate(sql);
   return { metadata: createMetadata(sql), sql };
 }
@@ -62,6 +66,11 @@ export async function openUploadSessions(config: RegistryConfig): Promise<Upload
 export function openTransport(config: RegistryConfig): RegistryTransport {
   const transport = config.transport;
   return transport.driver === 'nats'
-    ? new NatsTransport({ servers: transport.servers, timeoutMs: transport.timeoutMs })
+    ? new NatsTransport({ servers: transport.servers, timeoutMs: transport.timeoutMs, subjectPrefix: transport.subjectPrefix })
     : new InProcessTransport();
+}
+
+async function ensureDirectory(path: string): Promise<string> {
+  await mkdir(path, { recursive: true });
+  return path;
 }

@@ -1,4 +1,5 @@
-import { ClientNats, NatsOptions, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { ClientNats, MsPattern, NatsOptions, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { prefixSubject } from './subjects';
 
 /** No reply within the client's `timeoutMs`. Named like rxjs' TimeoutError so callers treat both alike. */
 export class RequestTimeoutError extends Error {
@@ -21,13 +22,18 @@ export class NatsRegistryClient extends ClientNats {
   constructor(
     options: Required<NatsOptions>['options'],
     private readonly timeoutMs?: number,
+    private readonly subjectPrefix?: string,
   ) {
     super(options);
   }
 
+  protected override normalizePattern(pattern: MsPattern): string {
+    return prefixSubject(this.subjectPrefix, super.normalizePattern(pattern));
+  }
+
   override async close(): Promise<void> {
     for (const fail of [...this.pending]) fail(new ClientClosedError('transport client closed'));
-    // await super.close();
+    await super.close();
   }
 
   protected override publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {

@@ -1,4 +1,7 @@
-import { describeTransportContract } from '@ocireg/messaging-testsuite';
+import { randomBytes } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import { contractModule, contractPatterns, describeTransportContract } from '@ocireg/messaging-testsuite';
+import { firstValueFrom } from 'rxjs';
 import { NatsTransport } from './nats-transport';
 
 const servers = [process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222'];
@@ -7,3 +10,56 @@ describeTransportContract('NATS', async () => ({
   transport: new NatsTransport({ servers, queuePrefix: 'contract-', timeoutMs: 10_000 }),
   teardown: async () => undefined,
 }));
+
+describe('NatsTransport', () => {
+  it('fails a request that gets no reply within timeoutMs', async () => {
+    const prefix = `nats-timeout-${randomBytes(5).toString('hex')}`;
+    const transport = new NatsTransport({ servers, timeoutMs: 50 });
+    const app = await NestFactory.createMicroservice(contractModule(prefix, 'only', { handled: [], events: [] }), {
+      strategy: transport.createServer('q'),
+      logger: false,
+    });
+    await app.listen();
+    const client = transport.createClient();
+    try {
+      await expect(firstValueFrom(client.send(contractPatterns(prefix).slow, {}))).rejects.toMatchObject({ name: 'TimeoutError' });
+      await expect(firstValueFrom(client.send(contractPatterns(prefix).echo, { ok: true }))).resolves.toEqual({
+        echoed: { ok: true },
+        server: 'only',
+      });
+    } finally {
+      await client.close();
+      await app.close();
+    }
+  });
+
+  it('keeps registries with different subject prefixes apart on one NATS', async () => {
+    const prefix = `nats-isolation-${randomBytes(5).toString('hex')}`;
+    const transports = ['one', 'two'].map((name) => ({ name, transport: new NatsTransport({ servers, subjectPrefix: `${prefix}-${name}`, timeoutMs: 5_000 }) }));
+    const apps = await Promise.all(
+      transports.map(async ({ name, transport }) => {
+        const app = await NestFactory.createMicroservice(contractModule(prefix, name, { handled: [], events: [] }), {
+          strategy: transport.createServer('same-queue'),
+          logger: false,
+        });
+        await app.listen();
+        return app;
+      }),
+    );
+    const clients = transports.map(({ transport }) => transport.createClient());
+    try {
+      for (let i = 0; i < 10; i++) {
+        await expect(firstValueFrom(clients[0]!.send(contractPatterns(prefix).echo, i))).resolves.toEqual({ echoed: i, server: 'one' });
+        await expect(firstValueFrom(clients[1]!.send(contractPatterns(prefix).echo, i))).resolves.toEqual({ echoed: i, server: 'two' });
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await Promise.all(apps.map((a) => a.close()));
+    }
+  });
+
+  it('rejects a configuration without servers or with a non-positive timeout', () => {
+    expect(() => new NatsTransport({ servers: [] })).toThrow(/server/);
+    expect(() => new NatsTransport({ servers, timeoutMs: 0 })).toThrow(/timeoutMs/);
+  });
+});

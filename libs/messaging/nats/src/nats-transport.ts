@@ -1,12 +1,18 @@
-import { ClientProxy, CustomTransportStrategy, ServerNats } from '@nestjs/microservices';
+import { ClientProxy, CustomTransportStrategy, MsPattern, ServerNats } from '@nestjs/microservices';
 import type { RegistryTransport } from '@ocireg/messaging';
 import { NatsRegistryClient } from './nats-client';
+import { prefixSubject } from './subjects';
 
 export interface NatsTransportOptions {
   /** NATS server URLs, e.g. `['nats://127.0.0.1:4222']`. */
   servers: string[];
   /** Prepended (as is) to every queue group name, so several registries can share one NATS. */
   queuePrefix?: string;
+  /**
+   * Prepended (with a '.') to every subject, on servers and clients alike, so that several registries (or
+   * test runs) can share one NATS without answering each other's requests.
+   */
+  subjectPrefix?: string;
   /** Fail a request that has no reply after this many milliseconds (default: wait for ever). */
   timeoutMs?: number;
 }
@@ -29,13 +35,23 @@ export class NatsTransport implements RegistryTransport {
 
   createServer(queue: string): CustomTransportStrategy {
     // Nest 11's ServerNats reads `queue` from its options and subscribes every pattern in that group.
-    return new ServerNats({ servers: [...this.options.servers], queue: `${this.options.queuePrefix ?? ''}${queue}` });
+    const server = new PrefixedServerNats({ servers: [...this.options.servers], queue: `${this.options.queuePrefix ?? ''}${queue}` });
+    server.subjectPrefix = this.options.subjectPrefix;
+    return server;
   }
 
   createClient(): ClientProxy {
-    const client = new NatsRegistryClient({ servers: [...this.options.servers] }, this.options.timeoutMs);
+    const client = new NatsRegistryClient({ servers: [...this.options.servers] }, this.options.timeoutMs, this.options.subjectPrefix);
     // ClientNats narrows its status type to NatsStatus, which makes it formally incompatible with the
     // port's `ClientProxy<…, string>` (the status subject is invariant); every NatsStatus is a string.
     return client as ClientProxy;
+  }
+}
+
+class PrefixedServerNats extends ServerNats {
+  subjectPrefix: string | undefined;
+
+  protected override normalizePattern(pattern: MsPattern): string {
+    return prefixSubject(this.subjectPrefix, super.normalizePattern(pattern));
   }
 }

@@ -138,7 +138,7 @@ export function describeTransportContract(name: string, setup: () => Promise<Tra
 
     it('fails a request for a pattern nobody handles, without hanging', async () => {
       const error = await caught(request(p.unknown, { any: 1 }, client, 4000));
-      expect(error).toBeDefined();
+      expect(error).toBeInstanceOf(Error);
       expect(error).not.toBeInstanceOf(TimeoutError);
     });
 

@@ -1,1 +1,2 @@
-export {};
+export { PgSqlClient, type PgSqlOptions } from './pg-sql-client';
+export { ensureDatabase } from './ensure-database';

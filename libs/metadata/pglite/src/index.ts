@@ -1,1 +1,1 @@
-export {};
+export { PgliteSqlClient, type PgliteSqlOptions } from './pglite-sql-client';

@@ -1,1 +1,2 @@
-export {};
+export { describeMetadataContract } from './contract';
+export type { MetadataFixture } from './context';

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { GatewayDeps, GatewayModule } from './gateway.module';
-import { sendError } from './http-errors';
+import { RegistryHttpExceptionFilter } from './http-errors';
 
 /** Builds the HTTP gateway: Fastify tuned for streaming bodies, OCI headers and the one error writer. */
 export async function createGateway(deps: GatewayDeps, logger: LogLevel[] | false): Promise<NestFastifyApplication> {
@@ -18,6 +18,8 @@ export async function createGateway(deps: GatewayDeps, logger: LogLevel[] | fals
     logger,
     bodyParser: false,
   });
+  // Global, so that Nest's own not-found and error paths write the OCI error envelope too.
+  app.useGlobalFilters(new RegistryHttpExceptionFilter());
   configureFastify(app.getHttpAdapter().getInstance());
   return app;
 }
@@ -29,8 +31,6 @@ function configureFastify(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (_request, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
   });
-  fastify.setNotFoundHandler((request, reply) => sendError(reply, { statusCode: 404 }, request.method));
-  fastify.setErrorHandler((error, request, reply) => sendError(reply, error, request.method));
 }
 
 export type { INestApplication };

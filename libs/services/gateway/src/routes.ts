@@ -25,21 +25,25 @@ const ROUTES: Array<{ pattern: RegExp; build: (name: string, rest: string) => V2
 export function parseV2Path(path: string): V2Route {
   if (path === '/v2' || path === '/v2/') return { kind: 'base' };
   if (!path.startsWith('/v2/')) throw new RegistryError('ROUTE_UNKNOWN');
-  let rest: string;
-  try {
-    rest = decodeURIComponent(path.slice(4));
-  } catch {
-    throw new RegistryError('ROUTE_UNKNOWN');
-  }
+  // Match on the raw path, then decode each part: an escaped '/' inside a part never moves a boundary.
+  const rest = path.slice(4);
   if (rest === '_catalog') return { kind: 'catalog' };
   for (const { pattern, build } of ROUTES) {
     const match = pattern.exec(rest);
     if (!match?.[1]) continue;
-    const name = match[1];
-    if (!isRepositoryName(name)) throw new RegistryError('NAME_INVALID', undefined, { name });
-    return build(name, match[2] ?? '');
+    const name = decode(match[1]);
+    if (!isRepositoryName(name)) throw new RegistryError('NAME_INVALID', undefined, { name: match[1] });
+    return build(name, decode(match[2] ?? ''));
   }
   throw new RegistryError('ROUTE_UNKNOWN');
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new RegistryError('ROUTE_UNKNOWN');
+  }
 }
 
 /** Methods each endpoint answers (HEAD listed explicitly where the spec has it). */

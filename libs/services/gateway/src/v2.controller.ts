@@ -1,8 +1,7 @@
-import { All, Controller, Req, Res, UseFilters } from '@nestjs/common';
+import { All, Controller, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '@ocireg/errors';
 import { BlobsHandler } from './blobs.handler';
-import { RegistryHttpExceptionFilter } from './http-errors';
 import { ListingHandler } from './listing.handler';
 import { ManifestsHandler } from './manifests.handler';
 import { ROUTE_METHODS, V2Route, parseV2Path } from './routes';
@@ -13,7 +12,6 @@ import { UploadsHandler } from './uploads.handler';
  * (routes.ts) and each endpoint's method goes to its handler.
  */
 @Controller()
-@UseFilters(RegistryHttpExceptionFilter)
 export class V2Controller {
   constructor(
     private readonly blobs: BlobsHandler,

@@ -81,6 +81,28 @@ describe('RedisUploadSessionStore', () => {
     expect(await admin.pttl(key)).toBeGreaterThan(290_000);
   });
 
+  it('lets exactly one of several replicas (separate connections) win a compareAndSet race', async () => {
+    const replicas = Array.from({ length: 6 }, () => new RedisUploadSessionStore({ url: REDIS_URL, keyPrefix }));
+    await Promise.all(replicas.map((replica) => replica.init()));
+    try {
+      const id = randomUUID();
+      await store.create(session(id), 60);
+      const attempts = replicas.flatMap((replica, r) =>
+        Array.from({ length: 5 }, (_, i) => {
+          const next = { ...session(id, 2), lease: { token: `replica-${r}-${i}`, expiresAt: 1 } };
+          return replica.compareAndSet(id, 1, next, 60).then((won) => ({ won, next }));
+        }),
+      );
+      const results = await Promise.all(attempts);
+      const winners = results.filter((result) => result.won);
+      expect(winners).toHaveLength(1);
+      await expect(store.get(id)).resolves.toEqual(winners[0]?.next);
+      await expect(store.delete(id)).resolves.toBe(true);
+    } finally {
+      await Promise.all(replicas.map((replica) => replica.close()));
+    }
+  });
+
   it('uses the default prefix when none is given', async () => {
     const id = `${RUN_PREFIX.replace(/:/g, '-')}${randomUUID()}`;
     const plain = new RedisUploadSessionStore({ url: REDIS_URL });

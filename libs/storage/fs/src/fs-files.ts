@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, rename, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type ByteRange, ContentNotFoundError, assertValidKey } from '@ocireg/storage';
 
 /** Directory names a valid key segment can never have ('!' is outside the key alphabet). */
@@ -82,12 +81,26 @@ export async function streamFile(handle: FileHandle, size: number, range?: ByteR
   return handle.createReadStream({ start, end, autoClose: true });
 }
 
-/** Writes a stream into an open handle at `start`, syncs it, and returns the number of bytes written. */
+/** Writes a stream into an open handle from `start` (one chunk at a time), syncs it, returns the bytes written. */
 export async function writeStreamAt(handle: FileHandle, body: Readable, start: number): Promise<number> {
-  const out = handle.createWriteStream({ start, autoClose: false });
-  await pipeline(body, out);
+  let position = start;
+  for await (const chunk of body) {
+    const buffer = toBuffer(chunk);
+    for (let offset = 0; offset < buffer.length; ) {
+      const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset, position);
+      offset += bytesWritten;
+      position += bytesWritten;
+    }
+  }
   await handle.datasync();
-  return out.bytesWritten;
+  return position - start;
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  throw new TypeError('content streams must carry bytes');
 }
 
 /** Renames a finished file into place, creating parent directories (again, if a delete pruned them meanwhile). */

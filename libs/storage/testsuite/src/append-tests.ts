@@ -25,6 +25,7 @@ async function expectInvisible(ctx: ContractContext, key: string): Promise<void>
   await expect(ctx.store.stat(key)).resolves.toBeUndefined();
   await expect(ctx.store.read(key)).rejects.toBeInstanceOf(ContentNotFoundError);
   await expect(collect(ctx.store.list(ctx.namespace))).resolves.toEqual([]);
+  await expect(collect(ctx.store.list(''))).resolves.toEqual([]);
 }
 
 async function completeAndCheck(ctx: ContractContext, key: string, state: AppendState, expected: Buffer): Promise<void> {

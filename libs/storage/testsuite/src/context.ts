@@ -5,6 +5,12 @@ import { collect } from './streams';
 export interface ContentStoreFixture {
   store: ContentStore;
   teardown: () => Promise<void>;
+  /**
+   * Optional: removes everything the backend still holds, internal areas included (temporary files, tails of
+   * unfinished appends), and returns what it found. The suite calls it after each test, once the listed objects
+   * are deleted, and fails the test when it found anything: a store must not leak what `list` cannot see.
+   */
+  sweepAll?: () => Promise<string[]>;
 }
 
 /** What every test sees: the store under test and a key namespace of its own. */
@@ -46,6 +52,8 @@ export class ContractContext {
   async assertNothingLeft(): Promise<void> {
     const left = await collect(this.store.list(''));
     for (const key of left) await this.store.delete(key);
+    const hidden = (await this.fixture?.sweepAll?.()) ?? [];
     if (left.length > 0) throw new Error(`the test left objects behind: ${left.join(', ')}`);
+    if (hidden.length > 0) throw new Error(`the test left internal data behind: ${hidden.join(', ')}`);
   }
 }

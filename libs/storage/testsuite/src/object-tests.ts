@@ -1,7 +1,7 @@
 import { type Readable } from 'node:stream';
 import { ContentNotFoundError } from '@ocireg/storage';
 import type { ContractContext } from './context';
-import { MiB, collect, failingAfter, fromBuffer, pattern, readAll, sha256 } from './streams';
+import { MiB, collect, failingAfter, fromBuffer, pattern, pausedAfter, readAll, sha256 } from './streams';
 
 /** Compares a stream's bytes with the expected ones without dumping megabytes into a failure message. */
 export async function expectBytes(stream: Readable, expected: Buffer): Promise<void> {
@@ -63,7 +63,7 @@ export function defineObjectTests(ctx: ContractContext): void {
       const items = Array.from({ length: 8 }, (_, i) => ({ key: ctx.key(`parallel/${i}`), data: pattern(50_000 + i, 10 + i) }));
       await Promise.all(items.map((item) => ctx.store.write(item.key, fromBuffer(item.data))));
       for (const item of items) await expectBytes(await ctx.store.read(item.key), item.data);
-      await Promise.all(items.map((item) => ctx.store.delete(item.key)));
+      for (const item of items) await ctx.store.delete(item.key);
     });
   });
 
@@ -181,6 +181,21 @@ export function defineObjectTests(ctx: ContractContext): void {
       await expect(ctx.store.stat(key)).resolves.toBeUndefined();
       await expect(ctx.store.read(key)).rejects.toBeInstanceOf(ContentNotFoundError);
       await expect(collect(ctx.store.list(ctx.namespace))).resolves.toEqual([]);
+    });
+
+    it('a write in progress is invisible until it finishes', async () => {
+      const key = ctx.key('atomic/slow');
+      const data = pattern(7 * MiB, 9);
+      const { stream, paused, resume } = pausedAfter(data.subarray(0, 6 * MiB), data.subarray(6 * MiB));
+      const writing = ctx.store.write(key, stream);
+      await paused;
+      await expect(ctx.store.stat(key)).resolves.toBeUndefined();
+      await expect(ctx.store.read(key)).rejects.toBeInstanceOf(ContentNotFoundError);
+      await expect(collect(ctx.store.list(''))).resolves.toEqual([]);
+      resume();
+      await expect(writing).resolves.toEqual({ key, size: data.length });
+      await expectBytes(await ctx.store.read(key), data);
+      await ctx.store.delete(key);
     });
 
     it('a failed overwrite keeps the previous content intact', async () => {

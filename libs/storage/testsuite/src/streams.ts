@@ -17,12 +17,16 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A stream of `size` pattern bytes in chunks, generated lazily (never held in memory as a whole). */
-export function generated(size: number, seed = 1, chunkSize = MiB, hash?: Hash): Readable {
+/**
+ * A stream of `size` pattern bytes in chunks, generated lazily (never held in memory as a whole), fed to `hash`;
+ * `onChunk` runs before each chunk is made.
+ */
+export function generated(size: number, seed: number, hash: Hash, onChunk: () => void = () => undefined, chunkSize = MiB): Readable {
   async function* chunks(): AsyncGenerator<Buffer> {
     for (let offset = 0; offset < size; offset += chunkSize) {
+      onChunk();
       const chunk = pattern(Math.min(chunkSize, size - offset), seed, offset);
-      hash?.update(chunk);
+      hash.update(chunk);
       yield chunk;
     }
   }
@@ -41,6 +45,24 @@ export function failingAfter(data: Buffer, bytes: number, chunkSize = 64 * 1024)
   return Readable.from(chunks(), { objectMode: false });
 }
 
+/**
+ * A stream that delivers `first`, then waits until `resume` is called before delivering `rest`.
+ * `paused` resolves once the consumer has taken `first` and asked for more.
+ */
+export function pausedAfter(first: Buffer, rest: Buffer): { stream: Readable; paused: Promise<void>; resume: () => void } {
+  let reached!: () => void;
+  let resume!: () => void;
+  const paused = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (resume = resolve));
+  async function* chunks(): AsyncGenerator<Buffer> {
+    yield first;
+    reached();
+    await gate;
+    yield rest;
+  }
+  return { stream: Readable.from(chunks(), { objectMode: false }), paused, resume };
+}
+
 export function fromBuffer(data: Buffer, chunkSize = 256 * 1024): Readable {
   async function* chunks(): AsyncGenerator<Buffer> {
     for (let offset = 0; offset < data.length; offset += chunkSize) yield data.subarray(offset, offset + chunkSize);
@@ -54,10 +76,11 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
+export async function hashStream(stream: Readable, onChunk: () => void = () => undefined): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of stream) {
+    onChunk();
     const buffer = chunk as Buffer;
     hash.update(buffer);
     size += buffer.length;
@@ -69,20 +92,4 @@ export async function collect(keys: AsyncIterable<string>): Promise<string[]> {
   const result: string[] = [];
   for await (const key of keys) result.push(key);
   return result.sort();
-}
-
-/** Samples the process RSS while `work` runs and returns the largest growth over the starting value. */
-export async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
-  const baseline = process.memoryUsage.rss();
-  let peak = baseline;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 10);
-  try {
-    const result = await work();
-    peak = Math.max(peak, process.memoryUsage.rss());
-    return { result, growth: peak - baseline };
-  } finally {
-    clearInterval(timer);
-  }
 }

@@ -1,0 +1,67 @@
+import { ConfigError, loadConfig, parseDurationSeconds } from './config';
+
+describe('loadConfig', () => {
+  it('gives the embedded profile a self-contained default under ./data', () => {
+    const config = loadConfig({}, 'embedded', '/srv');
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 5000 });
+    expect(config.storage).toMatchObject({ driver: 'filesystem', rootDirectory: '/srv/data/content', deleteEnabled: false });
+    expect(config.database).toEqual({ driver: 'pglite', dataDir: '/srv/data/metadata' });
+    expect(config.sessions).toEqual({ driver: 'file', directory: '/srv/data/uploads' });
+    expect(config.transport).toEqual({ driver: 'inprocess' });
+    expect(config.manifests.maxSize).toBe(4 * 1024 * 1024);
+  });
+
+  it('gives the distributed profile the local servers on their standard ports', () => {
+    const config = loadConfig({}, 'distributed', '/srv');
+    expect(config.database).toMatchObject({ driver: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/ocireg' });
+    expect(config.sessions).toMatchObject({ driver: 'redis', url: 'redis://127.0.0.1:6379/0' });
+    expect(config.transport).toMatchObject({ driver: 'nats', servers: ['nats://127.0.0.1:4222'] });
+  });
+
+  it("reads Distribution's variable names", () => {
+    const config = loadConfig(
+      {
+        REGISTRY_HTTP_ADDR: ':5001',
+        REGISTRY_STORAGE_DELETE_ENABLED: 'true',
+        REGISTRY_STORAGE: 's3',
+        REGISTRY_STORAGE_S3_REGIONENDPOINT: 'http://minio:9000',
+        REGISTRY_STORAGE_S3_ACCESSKEY: 'a',
+        REGISTRY_STORAGE_S3_SECRETKEY: 's',
+        REGISTRY_STORAGE_S3_BUCKET: 'b',
+        REGISTRY_STORAGE_S3_ROOTDIRECTORY: '/registry/',
+        REGISTRY_REDIS_ADDR: 'redis:6380',
+        REGISTRY_REDIS_PASSWORD: 'p@ss',
+        REGISTRY_LOG_LEVEL: 'debug',
+        REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE: '2h30m',
+      },
+      'distributed',
+    );
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 5001 });
+    expect(config.storage).toMatchObject({ driver: 's3', endPoint: 'minio', port: 9000, useSSL: false, bucket: 'b', rootDirectory: 'registry', deleteEnabled: true });
+    expect(config.sessions).toMatchObject({ url: 'redis://:p%40ss@redis:6380/0' });
+    expect(config.log.level).toBe('debug');
+    expect(config.uploads.ttlSeconds).toBe(9000);
+  });
+
+  it('names every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ REGISTRY_HTTP_ADDR: 'nope', REGISTRY_LOG_LEVEL: 'loud', REGISTRY_STORAGE: 's3' }, 'embedded');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['REGISTRY_HTTP_ADDR', 'REGISTRY_LOG_LEVEL', 'REGISTRY_STORAGE_S3_ACCESSKEY', 'REGISTRY_STORAGE_S3_BUCKET']) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('parses Go-style durations', () => {
+    expect(parseDurationSeconds('168h')).toBe(168 * 3600);
+    expect(parseDurationSeconds('1m30s')).toBe(90);
+    expect(parseDurationSeconds('45')).toBe(45);
+    expect(parseDurationSeconds('soon')).toBeUndefined();
+    expect(parseDurationSeconds('10x')).toBeUndefined();
+  });
+});

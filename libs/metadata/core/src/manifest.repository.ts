@@ -1,0 +1,95 @@
+import { findMissingReferences, pointTag, recordManifest } from './manifest-writes';
+import type { ManifestMetadata, ManifestRecord, NewManifest, Page, SqlClient } from './ports';
+import { ensureRepositoryId, findRepositoryId } from './repository-ids';
+import { MANIFEST_COLUMNS, toManifestRecord, type ManifestRow } from './rows';
+
+/** The manifest aggregate: global manifest records, their per-repository links and references, and tags. */
+export class ManifestRepository implements ManifestMetadata {
+  constructor(private readonly sql: SqlClient) {}
+
+  async putManifest(repository: string, manifest: NewManifest, tag?: string): Promise<{ missing: string[] }> {
+    return this.sql.transaction(async (tx) => {
+      const existingId = await findRepositoryId(tx, repository);
+      const missing = await findMissingReferences(tx, existingId, manifest);
+      if (missing.length > 0) return { missing };
+      const repositoryId = existingId ?? (await ensureRepositoryId(tx, repository));
+      await recordManifest(tx, repositoryId, manifest);
+      if (tag !== undefined) await pointTag(tx, repositoryId, tag, manifest.digest);
+      return { missing: [] };
+    });
+  }
+
+  async findManifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
+    const result = await this.sql.query<ManifestRow>(
+      `SELECT ${MANIFEST_COLUMNS}
+       FROM manifests m
+       JOIN repository_manifests rm ON rm.digest = m.digest
+       JOIN repositories r ON r.id = rm.repository_id
+       WHERE r.name = $1 AND m.digest = $2`,
+      [repository, digest],
+    );
+    const row = result.rows[0];
+    return row ? toManifestRecord(row) : undefined;
+  }
+
+  async resolveTag(repository: string, tag: string): Promise<ManifestRecord | undefined> {
+    const result = await this.sql.query<ManifestRow>(
+      `SELECT ${MANIFEST_COLUMNS}
+       FROM tags t
+       JOIN repositories r ON r.id = t.repository_id
+       JOIN manifests m ON m.digest = t.manifest_digest
+       WHERE r.name = $1 AND t.name = $2`,
+      [repository, tag],
+    );
+    const row = result.rows[0];
+    return row ? toManifestRecord(row) : undefined;
+  }
+
+  async listTags(repository: string, page: Page): Promise<string[] | undefined> {
+    const repositoryId = await findRepositoryId(this.sql, repository);
+    if (repositoryId === undefined) return undefined;
+    const after = page.last === undefined ? '' : 'AND name > $3';
+    const params: unknown[] = [repositoryId, page.n ?? null];
+    if (page.last !== undefined) params.push(page.last);
+    const result = await this.sql.query<{ name: string }>(
+      `SELECT name FROM tags WHERE repository_id = $1::bigint ${after} ORDER BY name LIMIT $2`,
+      params,
+    );
+    return result.rows.map((row) => row.name);
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<boolean> {
+    const result = await this.sql.query(
+      `DELETE FROM tags t USING repositories r
+       WHERE r.id = t.repository_id AND r.name = $1 AND t.name = $2`,
+      [repository, tag],
+    );
+    return result.rowCount > 0;
+  }
+
+  /** Deleting the link cascades (foreign keys) to the repository's tags of the manifest and its references. */
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const result = await this.sql.query(
+      `DELETE FROM repository_manifests rm USING repositories r
+       WHERE r.id = rm.repository_id AND r.name = $1 AND rm.digest = $2`,
+      [repository, digest],
+    );
+    return result.rowCount > 0;
+  }
+
+  async listReferrers(repository: string, subject: string, artifactType?: string): Promise<ManifestRecord[]> {
+    const filter = artifactType === undefined ? '' : 'AND m.artifact_type = $3';
+    const params: unknown[] = [repository, subject];
+    if (artifactType !== undefined) params.push(artifactType);
+    const result = await this.sql.query<ManifestRow>(
+      `SELECT ${MANIFEST_COLUMNS}
+       FROM manifests m
+       JOIN repository_manifests rm ON rm.digest = m.digest
+       JOIN repositories r ON r.id = rm.repository_id
+       WHERE r.name = $1 AND m.subject = $2 ${filter}
+       ORDER BY m.digest`,
+      params,
+    );
+    return result.rows.map(toManifestRecord);
+  }
+}

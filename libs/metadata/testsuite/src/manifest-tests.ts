@@ -1,0 +1,105 @@
+import type { ContractContext } from './context';
+import { blobRecord, digestOf, IMAGE_INDEX, newManifest, pushImage, recordOf } from './fixtures';
+
+export function defineManifestTests(ctx: ContractContext): void {
+  const manifests = () => ctx.metadata.manifests;
+
+  describe('ManifestMetadata: put and find', () => {
+    it('records a manifest whose references are linked, with its optional fields', async () => {
+      const manifest = await pushImage(ctx.metadata, 'library/a', 'image', {
+        subject: digestOf('subject'),
+        artifactType: 'application/vnd.example.sbom',
+        annotations: { 'org.opencontainers.image.created': '2024-01-01T00:00:00Z', empty: '' },
+      });
+      expect(await manifests().findManifest('library/a', manifest.digest)).toEqual(recordOf(manifest));
+      expect(await manifests().findManifest('library/b', manifest.digest)).toBeUndefined();
+      expect(await manifests().findManifest('library/a', digestOf('unknown'))).toBeUndefined();
+    });
+
+    it('returns records without absent optional fields', async () => {
+      const manifest = await pushImage(ctx.metadata, 'library/a', 'plain');
+      const found = await manifests().findManifest('library/a', manifest.digest);
+      expect(found).toStrictEqual({
+        digest: manifest.digest,
+        mediaType: manifest.mediaType,
+        size: manifest.size,
+        storageKey: manifest.storageKey,
+      });
+    });
+
+    it('writes nothing and reports what is missing when blobs are not linked', async () => {
+      const config = blobRecord('config');
+      await ctx.metadata.blobs.commitBlob('library/other', blobRecord('layer'));
+      const manifest = newManifest('image', { blobs: [config.digest, digestOf('layer'), config.digest] });
+      expect(await manifests().putManifest('library/a', manifest, 'latest')).toEqual({
+        missing: [config.digest, digestOf('layer')],
+      });
+      expect(await manifests().findManifest('library/a', manifest.digest)).toBeUndefined();
+      expect(await manifests().listTags('library/a', {})).toBeUndefined();
+      expect(await ctx.metadata.repositories.listRepositories({})).toEqual(['library/other']);
+
+      await ctx.metadata.blobs.commitBlob('library/a', config);
+      expect(await manifests().putManifest('library/a', manifest, 'latest')).toEqual({ missing: [digestOf('layer')] });
+      expect(await manifests().findManifest('library/a', manifest.digest)).toBeUndefined();
+      expect(await manifests().listTags('library/a', {})).toEqual([]);
+    });
+
+    it('requires the children of an index to be linked manifests of the repository', async () => {
+      const child = await pushImage(ctx.metadata, 'library/a', 'child');
+      const index = newManifest('index', { mediaType: IMAGE_INDEX, manifests: [child.digest, digestOf('absent')] });
+      expect(await manifests().putManifest('library/a', index)).toEqual({ missing: [digestOf('absent')] });
+      expect(await manifests().putManifest('library/b', index)).toEqual({
+        missing: [child.digest, digestOf('absent')],
+      });
+      expect(await manifests().findManifest('library/a', index.digest)).toBeUndefined();
+
+      const complete = newManifest('index', { mediaType: IMAGE_INDEX, manifests: [child.digest] });
+      expect(await manifests().putManifest('library/a', complete, 'multi')).toEqual({ missing: [] });
+      expect(await manifests().resolveTag('library/a', 'multi')).toEqual(recordOf(complete));
+    });
+
+    it('accepts a manifest without references in a new repository, and the same manifest twice', async () => {
+      const empty = newManifest('empty');
+      expect(await manifests().putManifest('library/new', empty, 'v1')).toEqual({ missing: [] });
+      expect(await manifests().putManifest('library/new', empty, 'v1')).toEqual({ missing: [] });
+      expect(await manifests().listTags('library/new', {})).toEqual(['v1']);
+      expect(await manifests().findManifest('library/new', empty.digest)).toEqual(recordOf(empty));
+    });
+
+    it('records a manifest once globally: the first record wins in every repository', async () => {
+      const first = await pushImage(ctx.metadata, 'library/a', 'image');
+      await pushImage(ctx.metadata, 'library/b', 'image', { annotations: { ignored: 'yes' } });
+      expect(await manifests().findManifest('library/b', first.digest)).toEqual(recordOf(first));
+    });
+
+    defineDeleteManifestTests(ctx);
+  });
+}
+
+function defineDeleteManifestTests(ctx: ContractContext): void {
+  const manifests = () => ctx.metadata.manifests;
+
+  it('deletes a manifest from one repository with its tags, keeping other manifests and repositories', async () => {
+    const image = await pushImage(ctx.metadata, 'library/a', 'image', { tag: 'v1' });
+    await manifests().putManifest('library/a', image, 'latest');
+    const other = await pushImage(ctx.metadata, 'library/a', 'other', { tag: 'v2' });
+    await pushImage(ctx.metadata, 'library/b', 'image', { tag: 'v1' });
+
+    expect(await manifests().deleteManifest('library/a', image.digest)).toBe(true);
+    expect(await manifests().findManifest('library/a', image.digest)).toBeUndefined();
+    expect(await manifests().resolveTag('library/a', 'v1')).toBeUndefined();
+    expect(await manifests().resolveTag('library/a', 'latest')).toBeUndefined();
+    expect(await manifests().listTags('library/a', {})).toEqual(['v2']);
+    expect(await manifests().resolveTag('library/a', 'v2')).toEqual(recordOf(other));
+    expect(await manifests().resolveTag('library/b', 'v1')).toEqual(recordOf(image));
+    expect(await manifests().deleteManifest('library/a', image.digest)).toBe(false);
+    expect(await manifests().deleteManifest('library/unknown', image.digest)).toBe(false);
+  });
+
+  it('puts a deleted manifest again', async () => {
+    const image = await pushImage(ctx.metadata, 'library/a', 'image', { tag: 'v1' });
+    await manifests().deleteManifest('library/a', image.digest);
+    expect(await manifests().putManifest('library/a', image, 'v1')).toEqual({ missing: [] });
+    expect(await manifests().resolveTag('library/a', 'v1')).toEqual(recordOf(image));
+  });
+}

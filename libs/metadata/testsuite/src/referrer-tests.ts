@@ -1,0 +1,38 @@
+import type { ContractContext } from './context';
+import { digestOf, pushImage, recordOf } from './fixtures';
+
+const SBOM = 'application/vnd.example.sbom';
+const SIGNATURE = 'application/vnd.example.signature';
+
+export function defineReferrerTests(ctx: ContractContext): void {
+  const manifests = () => ctx.metadata.manifests;
+
+  describe('ManifestMetadata: referrers', () => {
+    it('lists the manifests of the repository that refer to a subject, optionally by artifact type', async () => {
+      const subject = await pushImage(ctx.metadata, 'library/a', 'subject', { tag: 'v1' });
+      const sbom = await pushImage(ctx.metadata, 'library/a', 'sbom', { subject: subject.digest, artifactType: SBOM });
+      const signature = await pushImage(ctx.metadata, 'library/a', 'signature', {
+        subject: subject.digest,
+        artifactType: SIGNATURE,
+        annotations: { signer: 'ci' },
+      });
+      await pushImage(ctx.metadata, 'library/b', 'elsewhere', { subject: subject.digest, artifactType: SBOM });
+
+      const all = await manifests().listReferrers('library/a', subject.digest);
+      const expected = [recordOf(sbom), recordOf(signature)].sort((x, y) => (x.digest < y.digest ? -1 : 1));
+      expect(all).toEqual(expected);
+      expect(await manifests().listReferrers('library/a', subject.digest, SBOM)).toEqual([recordOf(sbom)]);
+      expect(await manifests().listReferrers('library/a', subject.digest, 'application/none')).toEqual([]);
+      expect(await manifests().listReferrers('library/a', digestOf('unknown'))).toEqual([]);
+      expect(await manifests().listReferrers('library/unknown', subject.digest)).toEqual([]);
+    });
+
+    it('accepts a referrer before its subject, and forgets a deleted referrer', async () => {
+      const subject = digestOf('not pushed yet');
+      const sbom = await pushImage(ctx.metadata, 'library/a', 'sbom', { subject, artifactType: SBOM });
+      expect(await manifests().listReferrers('library/a', subject)).toEqual([recordOf(sbom)]);
+      await manifests().deleteManifest('library/a', sbom.digest);
+      expect(await manifests().listReferrers('library/a', subject)).toEqual([]);
+    });
+  });
+}

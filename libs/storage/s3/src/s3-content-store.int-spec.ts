@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from 'minio';
+import S3rver from 's3rver';
+import { type ContentStoreFixture, describeContentStoreContract } from '@ocireg/storage-testsuite';
+import { S3ContentStore } from './s3-content-store';
+
+const credentials = { accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1' };
+let server: S3rver | undefined;
+let directory: string | undefined;
+let port = 0;
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'ocireg-s3rver-'));
+  server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true });
+  ({ port } = await server.run());
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+function fixture(bucket: string, options: { rootDirectory?: string; partSize?: number }): () => Promise<ContentStoreFixture> {
+  return async () => {
+    const connection = { endPoint: '127.0.0.1', port, useSSL: false, ...credentials };
+    const client = new Client({ ...connection, pathStyle: true });
+    return {
+      store: new S3ContentStore({ ...connection, bucket, ...options }),
+      teardown: async () => undefined,
+      // Everything in the bucket, the hidden tails included.
+      sweepAll: async () => {
+        const { objects } = await client.listObjectsV2Query(bucket, '', '', '', 1000, '');
+        const names = objects.flatMap((item) => (item.name === undefined ? [] : [item.name]));
+        for (const name of names) await client.removeObject(bucket, name);
+        return names;
+      },
+    };
+  };
+}
+
+describeContentStoreContract('s3 (s3rver, 5 MiB parts, under a root directory)', fixture('contract-rooted', {
+  rootDirectory: 'registry',
+  partSize: 5 * 1024 * 1024,
+}));
+
+describeContentStoreContract('s3 (s3rver, default 8 MiB parts, bucket root)', fixture('contract-bare', {}));
