@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 export interface Blob {
   bytes: Buffer;
@@ -32,10 +33,15 @@ export interface Image {
   platform: { architecture: string; os: string };
 }
 
-/** A small OCI image: a config naming the platform, and random layers. */
+/** A gzip-compressed layer of random content (clients such as skopeo copy real gzip layers unchanged). */
+export function randomLayer(size: number): Blob {
+  return blobOf(gzipSync(randomBytes(size), { level: 1 }));
+}
+
+/** A small OCI image: a config naming the platform, and random gzip layers. */
 export function makeImage(options: { layers?: number; layerSize?: number; architecture?: string } = {}): Image {
   const platform = { architecture: options.architecture ?? 'amd64', os: 'linux' };
-  const layers = Array.from({ length: options.layers ?? 3 }, () => randomBlob(options.layerSize ?? 4096));
+  const layers = Array.from({ length: options.layers ?? 3 }, () => randomLayer(options.layerSize ?? 4096));
   const config = blobOf(
     Buffer.from(
       JSON.stringify({

@@ -56,14 +56,30 @@ export async function waitForRegistry(url: string, procs: RegistryProcess[], tim
     const dead = procs.find((p) => p.child.exitCode !== null);
     if (dead) throw new Error(`${dead.name} exited with ${dead.child.exitCode}:\n${dead.output()}`);
     try {
-      const response = await fetch(`${url}/v2/`);
-      if (response.status === 200) return;
+      if (await servicesAnswer(url)) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`registry at ${url} did not start:\n${procs.map((p) => `--- ${p.name}\n${p.output()}`).join('\n')}`);
+}
+
+/**
+ * True when the gateway and every service behind it answer: the base endpoint (gateway), the catalog
+ * (manifest service), a blob HEAD (blob service) and an upload status (upload service).
+ */
+async function servicesAnswer(url: string): Promise<boolean> {
+  const probes: Array<[string, RequestInit, number]> = [
+    ['/v2/', {}, 200],
+    ['/v2/_catalog', {}, 200],
+    [`/v2/readiness/probe/blobs/sha256:${'0'.repeat(64)}`, { method: 'HEAD' }, 404],
+    ['/v2/readiness/probe/blobs/uploads/00000000-0000-4000-8000-000000000000', {}, 404],
+  ];
+  for (const [path, init, status] of probes) {
+    if ((await fetch(`${url}${path}`, init)).status !== status) return false;
+  }
+  return true;
 }
 
 export function tempDir(prefix: string): string {
