@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const depConstraints = [
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:port', 'type:adapter', 'type:feature', 'type:composition'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:testing'] },
-  { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:port', 'type:adapter', 'type:feature'] },
+  { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:port', 'type:adapter', 'type:feature', 'type:composition'] },
   { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:port'] },
   { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:port'] },
   { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:port'] },

@@ -1,3 +1,4 @@
-import { runGateway, runMain } from '@ocireg/runtime';
+import { runMain } from '@ocireg/runtime';
+import { runGateway } from '@ocireg/runtime-gateway';
 
 void runMain('distributed', runGateway);

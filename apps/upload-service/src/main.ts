@@ -1,3 +1,4 @@
-import { runMain, runService } from '@ocireg/runtime';
+import { runMain } from '@ocireg/runtime';
+import { runService } from '@ocireg/runtime-services';
 
 void runMain('distributed', (config) => runService('upload-service', config));

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, RunProfile, loadConfig } from '@ocireg/config';
-import type { Started } from './processes';
+import type { Started } from './lifecycle';
 
 /** Shared `main` of every app: load and validate the config, start, and stop cleanly on SIGTERM/SIGINT. */
 export async function runMain(profile: RunProfile, start: (config: ReturnType<typeof loadConfig>) => Promise<Started>): Promise<void> {

@@ -1,0 +1,35 @@
+import type { RegistryConfig } from '@ocireg/config';
+import type { RegistryTransport } from '@ocireg/messaging';
+import { InProcessTransport } from '@ocireg/messaging-inprocess';
+import { NatsTransport } from '@ocireg/messaging-nats';
+import type { ContentStore } from '@ocireg/storage';
+import { FilesystemContentStore } from '@ocireg/storage-fs';
+import { S3ContentStore } from '@ocireg/storage-s3';
+
+/** The ports every process uses: which adapter serves the content store and the transport. */
+export async function openContentStore(config: RegistryConfig): Promise<ContentStore> {
+  const storage = config.storage;
+  const store: ContentStore =
+    storage.driver === 'filesystem'
+      ? new FilesystemContentStore({ rootDirectory: storage.rootDirectory })
+      : new S3ContentStore({
+          endPoint: storage.endPoint,
+          port: storage.port,
+          useSSL: storage.useSSL,
+          accessKey: storage.accessKey,
+          secretKey: storage.secretKey,
+          region: storage.region,
+          bucket: storage.bucket,
+          rootDirectory: storage.rootDirectory,
+          partSize: storage.partSize,
+        });
+  await store.init();
+  return store;
+}
+
+export function openTransport(config: RegistryConfig): RegistryTransport {
+  const transport = config.transport;
+  return transport.driver === 'nats'
+    ? new NatsTransport({ servers: transport.servers, timeoutMs: transport.timeoutMs, subjectPrefix: transport.subjectPrefix })
+    : new InProcessTransport();
+}

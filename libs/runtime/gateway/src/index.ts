@@ -1,0 +1,1 @@
+export { runGateway, startGateway } from './run-gateway';

@@ -1,0 +1,101 @@
+import { mkdir } from 'node:fs/promises';
+import { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { RegistryConfig } from '@ocireg/config';
+import { BLOB_SERVICE_QUEUE, BlobServiceModule } from '@ocireg/blob-feature';
+import { MANIFEST_SERVICE_QUEUE, ManifestServiceModule } from '@ocireg/manifest-feature';
+import type { RegistryTransport } from '@ocireg/messaging';
+import { Metadata, SqlClient, createMetadata, migrate } from '@ocireg/metadata';
+import { PgSqlClient, ensureDatabase } from '@ocireg/metadata-pg';
+import { PgliteSqlClient } from '@ocireg/metadata-pglite';
+import { Lifecycle, Started, logLevels, openContentStore, openTransport } from '@ocireg/runtime';
+import type { UploadSessionStore } from '@ocireg/sessions';
+import { FileUploadSessionStore } from '@ocireg/sessions-file';
+import { RedisUploadSessionStore } from '@ocireg/sessions-redis';
+import type { ContentStore } from '@ocireg/storage';
+import { UPLOAD_SERVICE_QUEUE, UploadServiceModule } from '@ocireg/upload-feature';
+
+export type ServiceName = 'blob-service' | 'manifest-service' | 'upload-service';
+export const SERVICE_NAMES: readonly ServiceName[] = ['blob-service', 'manifest-service', 'upload-service'];
+
+/** Opens the metadata database and applies pending migrations (the same runner everywhere). */
+async function openSql(config: RegistryConfig): Promise<SqlClient> {
+  const database = config.database;
+  let sql: SqlClient;
+  if (database.driver === 'pglite') {
+    await mkdir(database.dataDir, { recursive: true });
+    sql = await PgliteSqlClient.open({ dataDir: database.dataDir });
+  } else {
+    await ensureDatabase(database.url);
+    sql = new PgSqlClient({ connectionString: database.url, max: database.poolMax });
+  }
+  try {
+    await migrate(sql);
+  } catch (error) {
+    await sql.close();
+    throw error;
+  }
+  return sql;
+}
+
+async function openUploadSessions(config: RegistryConfig): Promise<UploadSessionStore> {
+  const sessions = config.sessions;
+  const store: UploadSessionStore =
+    sessions.driver === 'file'
+      ? new FileUploadSessionStore({ directory: sessions.directory })
+      : new RedisUploadSessionStore({ url: sessions.url, keyPrefix: `${sessions.keyPrefix}upload:` });
+  await store.init();
+  return store;
+}
+
+interface ServiceDeps {
+  metadata: Metadata;
+  store?: ContentStore;
+  sessions?: UploadSessionStore;
+}
+
+/** Opens what the given services need, once, registering each closer with `life`. */
+async function openDeps(config: RegistryConfig, names: readonly ServiceName[], life: Lifecycle): Promise<ServiceDeps> {
+  const sql = await openSql(config);
+  life.add(() => sql.close());
+  const deps: ServiceDeps = { metadata: createMetadata(sql) };
+  if (names.includes('upload-service')) {
+    const store = await openContentStore(config);
+    life.add(() => store.close());
+    const sessions = await openUploadSessions(config);
+    life.add(() => sessions.close());
+    Object.assign(deps, { store, sessions });
+  }
+  return deps;
+}
+
+function moduleFor(name: ServiceName, config: RegistryConfig, deps: ServiceDeps): { module: DynamicModule; queue: string } {
+  switch (name) {
+    case 'blob-service':
+      return { module: BlobServiceModule.register(deps), queue: BLOB_SERVICE_QUEUE };
+    case 'manifest-service':
+      return { module: ManifestServiceModule.register(deps), queue: MANIFEST_SERVICE_QUEUE };
+    case 'upload-service':
+      if (!deps.store || !deps.sessions) throw new Error('the upload service needs a content store and a session store');
+      return { module: UploadServiceModule.register({ config, metadata: deps.metadata, store: deps.store, sessions: deps.sessions }), queue: UPLOAD_SERVICE_QUEUE };
+  }
+}
+
+/** Starts services on a transport (all three in the embedded registry, one per process otherwise). */
+export async function startServices(config: RegistryConfig, names: readonly ServiceName[], transport: RegistryTransport, life: Lifecycle): Promise<void> {
+  const deps = await openDeps(config, names, life);
+  for (const name of names) {
+    const { module, queue } = moduleFor(name, config, deps);
+    const app = await NestFactory.createMicroservice(module, { strategy: transport.createServer(queue), logger: logLevels(config) });
+    await app.listen();
+    life.add(() => app.close());
+  }
+}
+
+/** One service as its own process (distributed mode). */
+export function runService(name: ServiceName, config: RegistryConfig): Promise<Started> {
+  return new Lifecycle().start(async (life) => {
+    await startServices(config, [name], openTransport(config), life);
+    return undefined;
+  });
+}
