@@ -22,6 +22,8 @@ export interface S3StorageConfig {
   bucket: string;
   rootDirectory?: string;
   partSize: number;
+  /** Bucket in the path (MinIO, s3rver) rather than the host name (AWS virtual-hosted style). */
+  forcePathStyle: boolean;
 }
 
 export interface RegistryConfig {
@@ -112,6 +114,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
       bucket: required('REGISTRY_STORAGE_S3_BUCKET'),
       rootDirectory: get('REGISTRY_STORAGE_S3_ROOTDIRECTORY')?.replace(/^\/+|\/+$/g, '') || undefined,
       partSize: take('REGISTRY_STORAGE_S3_CHUNKSIZE', int(5 * 1024 * 1024, 5 * 1024 * 1024 * 1024), 8 * 1024 * 1024),
+      forcePathStyle: take('REGISTRY_STORAGE_S3_FORCEPATHSTYLE', boolString, true),
     };
   } else {
     storage = {

@@ -1,3 +1,4 @@
 export * from './processes';
 export * from './registries';
 export * from './oci-fixtures';
+export * from './s3';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { freePort, RegistryProcess, removeDir, startApp, stopApp, tempDir, waitForRegistry } from './processes';
+import { TestS3, startS3 } from './s3';
 
 export type RunMode = 'embedded' | 'distributed';
 
@@ -18,6 +19,8 @@ export interface TestRegistry {
 export interface StartOptions {
   gateways?: number;
   env?: Record<string, string>;
+  /** Content store of the distributed registry: S3 (an s3rver, the default) or the filesystem. */
+  storage?: 's3' | 'filesystem';
 }
 
 /** The embedded registry: one process, in-process transport, filesystem + PGlite + file sessions in a temp dir. */
@@ -47,27 +50,40 @@ export async function startEmbedded(options: StartOptions = {}): Promise<TestReg
 }
 
 /**
- * The distributed registry: each service and each gateway a separate process over the real NATS, Postgres
- * (a fresh database) and Redis (a fresh key prefix), with filesystem content in a temp dir.
+ * The distributed registry: each service and each gateway a separate process over the real NATS (subjects
+ * prefixed for this run), Postgres (a fresh database), Redis (a fresh key prefix) and S3 (an s3rver).
  */
 export async function startDistributed(options: StartOptions = {}): Promise<TestRegistry> {
   const id = randomBytes(4).toString('hex');
   const dataDir = tempDir('distributed');
   const pgHost = process.env['PGHOST'] ?? '127.0.0.1';
-  const env: Record<string, string> = {
-    REGISTRY_DATABASE_URL: `postgres://postgres@${pgHost}:5432/ocireg_e2e_${id}`,
-    REGISTRY_REDIS_KEYPREFIX: `ocireg-e2e-${id}:`,
-    REGISTRY_NATS_SUBJECT_PREFIX: `e2e-${id}`,
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: `${dataDir}/content`,
-    ...options.env,
-  };
+  let s3: TestS3 | undefined;
   const processes: RegistryProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map(stopApp));
+    await s3?.stop();
     removeDir(dataDir);
     await dropDatabase(`ocireg_e2e_${id}`, pgHost);
   };
   try {
+    s3 = options.storage === 'filesystem' ? undefined : await startS3();
+    const storageEnv: Record<string, string> = s3
+      ? {
+          REGISTRY_STORAGE: 's3',
+          REGISTRY_STORAGE_S3_REGIONENDPOINT: s3.endpoint,
+          REGISTRY_STORAGE_S3_BUCKET: s3.bucket,
+          REGISTRY_STORAGE_S3_ACCESSKEY: s3.accessKey,
+          REGISTRY_STORAGE_S3_SECRETKEY: s3.secretKey,
+          REGISTRY_STORAGE_S3_CHUNKSIZE: String(5 * 1024 * 1024),
+        }
+      : { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: `${dataDir}/content` };
+    const env: Record<string, string> = {
+      REGISTRY_DATABASE_URL: `postgres://postgres@${pgHost}:5432/ocireg_e2e_${id}`,
+      REGISTRY_REDIS_KEYPREFIX: `ocireg-e2e-${id}:`,
+      REGISTRY_NATS_SUBJECT_PREFIX: `e2e-${id}`,
+      ...storageEnv,
+      ...options.env,
+    };
     for (const service of ['blob-service', 'manifest-service', 'upload-service']) processes.push(startApp(service, env));
     const urls: string[] = [];
     for (let i = 0; i < (options.gateways ?? 1); i++) {

@@ -22,6 +22,7 @@ export async function openContentStore(config: RegistryConfig): Promise<ContentS
           bucket: storage.bucket,
           rootDirectory: storage.rootDirectory,
           partSize: storage.partSize,
+          pathStyle: storage.forcePathStyle,
         });
   await store.init();
   return store;

@@ -15,8 +15,6 @@ export interface UploadSession {
   storageKey: string;
   /** Content-store append state (adapter specific JSON). `append.size` is the acknowledged offset. */
   append: AppendState;
-  /** Serialised resumable SHA-256 state of the acknowledged bytes, when the hashing strategy keeps one. */
-  hashState?: string;
   lease?: UploadLease;
   /** Incremented on every change; compareAndSet succeeds only against the version that was read. */
   version: number;

@@ -48,7 +48,6 @@ export function describeUploadSessionStoreContract(name: string, setup: () => Pr
 
     it('returns a created session with every field preserved', async () => {
       const session = sampleSession(newId(), {
-        hashState: 'c2hhMjU2LXN0YXRlLWJ5dGVz',
         lease: { token: randomUUID(), expiresAt: Date.now() + 30_000 },
       });
       await store.create(session, 60);
@@ -62,7 +61,6 @@ export function describeUploadSessionStoreContract(name: string, setup: () => Pr
       const read = await store.get(session.id);
       expect(read).toEqual(session);
       expect(read?.lease).toBeUndefined();
-      expect(read?.hashState).toBeUndefined();
     });
 
     it('returns undefined for an unknown id', async () => {
@@ -79,7 +77,7 @@ export function describeUploadSessionStoreContract(name: string, setup: () => Pr
     it('compareAndSet replaces the session when the version matches', async () => {
       const session = sampleSession(newId());
       await store.create(session, 60);
-      const next = advance(session, { append: { ...session.append, size: 2048 }, hashState: 'next-state' });
+      const next = advance(session, { append: { ...session.append, size: 2048 } });
       await expect(store.compareAndSet(session.id, session.version, next, 60)).resolves.toBe(true);
       await expect(store.get(session.id)).resolves.toEqual(next);
     });

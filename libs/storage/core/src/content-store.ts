@@ -64,13 +64,6 @@ export interface ContentAppender {
   completeAppend(key: string, state: AppendState): Promise<ObjectInfo>;
   /** Discards an unfinished append and everything it stored. */
   abortAppend(key: string, state: AppendState): Promise<void>;
-  /**
-   * True when the bytes of an unfinished append can be read back with readAppended (the filesystem);
-   * false when they cannot before completion (S3 multipart parts).
-   */
-  readonly canReadUnfinished: boolean;
-  /** Streams the first `state.size` bytes of an unfinished append. Only when canReadUnfinished. */
-  readAppended(key: string, state: AppendState): Promise<Readable>;
 }
 
 /** The content store port: every adapter implements all the roles and passes the shared contract suite. */

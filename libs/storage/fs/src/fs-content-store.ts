@@ -23,7 +23,6 @@ export interface FilesystemContentStoreOptions {
  */
 export class FilesystemContentStore implements ContentStore {
   readonly kind = 'filesystem' as const;
-  readonly canReadUnfinished = true;
   private readonly root: string;
   private readonly tempDir: string;
   private readonly appendingDir: string;
@@ -140,16 +139,6 @@ export class FilesystemContentStore implements ContentStore {
 
   async abortAppend(key: string, _state: AppendState): Promise<void> {
     await rm(this.appendingPath(key), { force: true });
-  }
-
-  async readAppended(key: string, state: AppendState): Promise<Readable> {
-    assertValidSize(state.size);
-    const { handle, size } = await openRegularFile(this.appendingPath(key), key);
-    if (size < state.size) {
-      await handle.close();
-      throw new Error(`unfinished object ${key} has ${size} bytes, fewer than its append state (${state.size})`);
-    }
-    return streamFile(handle, state.size);
   }
 
   /** Opens the unfinished file for writing, checking it holds at least the acknowledged bytes. */

@@ -36,7 +36,6 @@ const CLIENT_PART_SIZE = 64 * 1024 * 1024;
  */
 export class S3ContentStore implements ContentStore {
   readonly kind = 's3' as const;
-  readonly canReadUnfinished = false;
   private readonly client: Client;
   private readonly bucket: string;
   private readonly region: string;
@@ -180,10 +179,6 @@ export class S3ContentStore implements ContentStore {
     await this.removeTail(current.tailKey);
     await this.removeTail(current.staleTailKey);
     await abortQuietly(this.client, this.bucket, this.names.object(key), current.uploadId);
-  }
-
-  async readAppended(key: string, _state: AppendState): Promise<Readable> {
-    throw new Error(`the S3 content store cannot read the unfinished object ${key} (canReadUnfinished is false)`);
   }
 
   /** Cuts the body into full parts (uploaded as they fill) and returns the number of bytes it carried. */

@@ -149,24 +149,4 @@ export function defineAppendTests(ctx: ContractContext): void {
       await completeAndCheck(ctx, key, await appendSlices(ctx, key, data, [1000]), data);
     });
   });
-
-  describe('readAppended', () => {
-    it('streams exactly the acknowledged bytes of an unfinished append, or is refused', async () => {
-      const key = ctx.key('unfinished');
-      const data = pattern(6 * MiB + 5, 35);
-      const start = persisted(await ctx.store.startAppend(key));
-      if (!ctx.store.canReadUnfinished) {
-        await expect((async () => ctx.store.readAppended(key, start))()).rejects.toThrow();
-        await ctx.store.abortAppend(key, start);
-        return;
-      }
-      await expectBytes(await ctx.store.readAppended(key, start), Buffer.alloc(0));
-      const state = await appendSlices(ctx, key, data, [MiB, 5 * MiB + 5], start);
-      await expect(ctx.store.append(key, state, failingAfter(pattern(2 * MiB, 36), MiB))).rejects.toThrow();
-      await expectBytes(await ctx.store.readAppended(key, state), data);
-      const earlier = { ...state, size: MiB };
-      await expectBytes(await ctx.store.readAppended(key, earlier), data.subarray(0, MiB));
-      await ctx.store.abortAppend(key, state);
-    });
-  });
 }

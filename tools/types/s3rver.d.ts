@@ -1,4 +1,4 @@
-/** The part of s3rver 3 (no bundled types) that the S3 adapter's tests use. */
+/** The part of s3rver 3 (no bundled types) that the tests use: the S3 stand-in for MinIO here. */
 declare module 's3rver' {
   import type { AddressInfo } from 'node:net';
 
