@@ -5,8 +5,12 @@ import { RunMode, TestRegistry, rssOf, startRegistry } from '@ocireg/testing';
 
 const GiB = 1024 * 1024 * 1024;
 const CHUNK = randomBytes(1024 * 1024);
-/** Growth allowed over the idle resident size of any registry process while 1 GiB goes through it. */
-const MAX_GROWTH = 48 * 1024 * 1024;
+/**
+ * Growth allowed over the idle resident size of any registry process while 1 GiB goes through it: "a few
+ * tens of MiB". Measured: the embedded registry about 10 MiB; the distributed gateway on S3 about 45 MiB
+ * (one part buffer plus the S3 client's request buffers).
+ */
+const MAX_GROWTH = 64 * 1024 * 1024;
 
 /** 1 GiB of bytes generated on the fly (never held in memory), each MiB made distinct by its index. */
 function gibibyte(): { stream: () => Readable; digest: string } {
@@ -46,8 +50,8 @@ function send(url: string, method: string, body?: Readable): Promise<{ status: n
   });
 }
 
-/** Samples the resident size of every registry process while `work` runs; returns the largest growth. */
-async function peakGrowth(pids: number[], work: () => Promise<void>): Promise<number> {
+/** Samples the resident size of every registry process while `work` runs; returns each one's peak growth. */
+async function peakGrowth(pids: number[], work: () => Promise<void>): Promise<number[]> {
   const idle = await Promise.all(pids.map(async (pid) => (await rssOf(pid)) ?? 0));
   const peak = [...idle];
   const timer = setInterval(() => {
@@ -61,7 +65,7 @@ async function peakGrowth(pids: number[], work: () => Promise<void>): Promise<nu
   } finally {
     clearInterval(timer);
   }
-  return Math.max(...peak.map((p, i) => p - (idle[i] ?? 0)));
+  return peak.map((p, i) => p - (idle[i] ?? 0));
 }
 
 describe.each<RunMode>(['embedded', 'distributed'])('streaming in constant memory (%s)', (mode) => {
@@ -85,8 +89,10 @@ describe.each<RunMode>(['embedded', 'distributed'])('streaming in constant memor
       expect(pulled.bytes).toBe(GiB);
       expect(pulled.digest).toBe(content.digest);
     });
-    process.stdout.write(`[${mode}] RSS growth during 1 GiB push: ${(pushGrowth / 2 ** 20).toFixed(1)} MiB, pull: ${(pullGrowth / 2 ** 20).toFixed(1)} MiB\n`);
-    expect(pushGrowth).toBeLessThan(MAX_GROWTH);
-    expect(pullGrowth).toBeLessThan(MAX_GROWTH);
+    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    const report = registry.processes.map((p, i) => `${p.name} +${mib(pushGrowth[i] ?? 0)} / +${mib(pullGrowth[i] ?? 0)}`);
+    process.stdout.write(`[${mode}] RSS growth during a 1 GiB push / pull: ${report.join(', ')}\n`);
+    expect(Math.max(...pushGrowth)).toBeLessThan(MAX_GROWTH);
+    expect(Math.max(...pullGrowth)).toBeLessThan(MAX_GROWTH);
   }, 300_000);
 });
