@@ -21,11 +21,14 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Content store of the distributed registry: S3 (an s3rver, the default) or the filesystem. */
   storage?: 's3' | 'filesystem';
+  /** Embedded registry's data directory; when given, it is kept after stop() (to start again on it). */
+  dataDir?: string;
 }
 
 /** The embedded registry: one process, in-process transport, filesystem + PGlite + file sessions in a temp dir. */
 export async function startEmbedded(options: StartOptions = {}): Promise<TestRegistry> {
-  const dataDir = tempDir('embedded');
+  const dataDir = options.dataDir ?? tempDir('embedded');
+  const removeData = () => (options.dataDir ? undefined : removeDir(dataDir));
   const port = await freePort();
   const proc = startApp('registry', { REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_DATA_DIR: dataDir, ...options.env });
   const url = `http://127.0.0.1:${port}`;
@@ -33,7 +36,7 @@ export async function startEmbedded(options: StartOptions = {}): Promise<TestReg
     await waitForRegistry(url, [proc]);
   } catch (error) {
     await stopApp(proc);
-    removeDir(dataDir);
+    removeData();
     throw error;
   }
   return {
@@ -44,7 +47,7 @@ export async function startEmbedded(options: StartOptions = {}): Promise<TestReg
     processes: [proc],
     stop: async () => {
       await stopApp(proc);
-      removeDir(dataDir);
+      removeData();
     },
   };
 }
