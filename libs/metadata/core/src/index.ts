@@ -16,3 +16,4 @@ export { createMetadata } from './create-metadata';
 export { BlobRepository } from './blob.repository';
 export { ManifestRepository } from './manifest.repository';
 export { RepositoryRepository } from './repository.repository';
+export { inSavepoint } from './savepoint';

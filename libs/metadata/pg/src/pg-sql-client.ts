@@ -1,5 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
-import type { SqlClient, SqlResult } from '@ocireg/metadata';
+import { inSavepoint, type SqlClient, type SqlResult } from '@ocireg/metadata';
 
 export interface PgSqlOptions {
   /** postgres://user:password@host:port/database; the separate fields below override its parts. */
@@ -85,17 +85,8 @@ class PgTransaction implements SqlClient {
   }
 
   /** A nested transaction is a savepoint: its failure rolls back only its own work. */
-  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    const savepoint = `ocireg_savepoint_${++this.savepoints}`;
-    await this.query(`SAVEPOINT ${savepoint}`);
-    try {
-      const result = await fn(this);
-      await this.query(`RELEASE SAVEPOINT ${savepoint}`);
-      return result;
-    } catch (error) {
-      await this.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
-      throw error;
-    }
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return inSavepoint(this, `ocireg_savepoint_${++this.savepoints}`, fn);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
-import type { SqlClient, SqlResult } from '@ocireg/metadata';
+import { inSavepoint, type SqlClient, type SqlResult } from '@ocireg/metadata';
 
 export interface PgliteSqlOptions {
   /** Directory of the database files; undefined keeps the database in memory. */
@@ -65,17 +65,8 @@ class PgliteTransaction implements SqlClient {
   }
 
   /** A nested transaction is a savepoint: its failure rolls back only its own work. */
-  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    const savepoint = `ocireg_savepoint_${++this.savepoints}`;
-    await this.query(`SAVEPOINT ${savepoint}`);
-    try {
-      const result = await fn(this);
-      await this.query(`RELEASE SAVEPOINT ${savepoint}`);
-      return result;
-    } catch (error) {
-      await this.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
-      throw error;
-    }
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return inSavepoint(this, `ocireg_savepoint_${++this.savepoints}`, fn);
   }
 
   async close(): Promise<void> {
