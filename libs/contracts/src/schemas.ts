@@ -32,9 +32,11 @@ const page = { n: z.number().int().nonnegative().optional(), last: z.string().op
 export const Contracts = {
   'blob.resolve': { request: z.object({ repository, digest }), response: blobRecord },
   'blob.mount': {
-    request: z.object({ repository, digest, from: repository }),
+    /** Without `from`, an automatic mount from any repository that holds the blob. */
+    request: z.object({ repository, digest, from: repository.optional() }),
     response: z.object({ blob: blobRecord.optional() }),
   },
+  'blob.delete': { request: z.object({ repository, digest }), response: z.object({ deleted: z.literal(true) }) },
   'upload.start': { request: z.object({ repository, claim: z.boolean() }), response: uploadView },
   'upload.status': {
     request: z.object({ repository, id: z.string() }),
@@ -78,6 +80,15 @@ export const Contracts = {
   'manifest.resolve': {
     request: z.object({ repository, reference: z.string().min(1) }),
     response: manifestRecord,
+  },
+  'manifest.delete': {
+    /** By tag: removes the tag only. By digest: removes the manifest from the repository and its tags. */
+    request: z.object({ repository, reference: z.string().min(1) }),
+    response: z.object({ deleted: z.literal(true) }),
+  },
+  'referrers.list': {
+    request: z.object({ repository, subject: digest, artifactType: z.string().optional(), ...page }),
+    response: z.object({ manifests: z.array(manifestRecord) }),
   },
   'tags.list': {
     request: z.object({ repository, ...page }),

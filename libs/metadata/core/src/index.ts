@@ -6,6 +6,7 @@ export type {
   Metadata,
   NewManifest,
   Page,
+  ReferrersQuery,
   RepositoryMetadata,
   SqlClient,
   SqlResult,

@@ -1,5 +1,5 @@
 import { findMissingReferences, pointTag, recordManifest } from './manifest-writes';
-import type { ManifestMetadata, ManifestRecord, NewManifest, Page, SqlClient } from './ports';
+import type { ManifestMetadata, ManifestRecord, NewManifest, Page, ReferrersQuery, SqlClient } from './ports';
 import { ensureRepositoryId, findRepositoryId } from './repository-ids';
 import { MANIFEST_COLUMNS, toManifestRecord, type ManifestRow } from './rows';
 
@@ -77,17 +77,18 @@ export class ManifestRepository implements ManifestMetadata {
     return result.rowCount > 0;
   }
 
-  async listReferrers(repository: string, subject: string, artifactType?: string): Promise<ManifestRecord[]> {
-    const filter = artifactType === undefined ? '' : 'AND m.artifact_type = $3';
-    const params: unknown[] = [repository, subject];
-    if (artifactType !== undefined) params.push(artifactType);
+  async listReferrers(repository: string, subject: string, query: ReferrersQuery = {}): Promise<ManifestRecord[]> {
+    const params: unknown[] = [repository, subject, query.artifactType ?? null, query.last ?? null, query.n ?? null];
     const result = await this.sql.query<ManifestRow>(
       `SELECT ${MANIFEST_COLUMNS}
        FROM manifests m
        JOIN repository_manifests rm ON rm.digest = m.digest
        JOIN repositories r ON r.id = rm.repository_id
-       WHERE r.name = $1 AND m.subject = $2 ${filter}
-       ORDER BY m.digest`,
+       WHERE r.name = $1 AND m.subject = $2
+         AND ($3::text IS NULL OR m.artifact_type = $3::text)
+         AND ($4::text IS NULL OR m.digest COLLATE "C" > $4::text)
+       ORDER BY m.digest COLLATE "C"
+       LIMIT $5::bigint`,
       params,
     );
     return result.rows.map(toManifestRecord);

@@ -47,6 +47,10 @@ export interface Page {
   last?: string;
 }
 
+export interface ReferrersQuery extends Page {
+  artifactType?: string;
+}
+
 export interface BlobMetadata {
   /**
    * Records a verified blob (stored once globally, deduplicated by digest) and links it to the repository
@@ -82,8 +86,11 @@ export interface ManifestMetadata {
   deleteTag(repository: string, tag: string): Promise<boolean>;
   /** Unlinks a manifest from the repository and removes every tag pointing at it; whether it was linked. */
   deleteManifest(repository: string, digest: string): Promise<boolean>;
-  /** Manifests linked in the repository whose subject is `subject`, optionally filtered by artifactType. */
-  listReferrers(repository: string, subject: string, artifactType?: string): Promise<ManifestRecord[]>;
+  /**
+   * Manifests linked in the repository whose subject is `subject`, optionally filtered by artifactType,
+   * ordered by digest and paginated (`last` is a digest).
+   */
+  listReferrers(repository: string, subject: string, query?: ReferrersQuery): Promise<ManifestRecord[]>;
 }
 
 export interface RepositoryMetadata {

@@ -21,10 +21,26 @@ export function defineReferrerTests(ctx: ContractContext): void {
       const all = await manifests().listReferrers('library/a', subject.digest);
       const expected = [recordOf(sbom), recordOf(signature)].sort((x, y) => (x.digest < y.digest ? -1 : 1));
       expect(all).toEqual(expected);
-      expect(await manifests().listReferrers('library/a', subject.digest, SBOM)).toEqual([recordOf(sbom)]);
-      expect(await manifests().listReferrers('library/a', subject.digest, 'application/none')).toEqual([]);
+      expect(await manifests().listReferrers('library/a', subject.digest, { artifactType: SBOM })).toEqual([recordOf(sbom)]);
+      expect(await manifests().listReferrers('library/a', subject.digest, { artifactType: 'application/none' })).toEqual([]);
       expect(await manifests().listReferrers('library/a', digestOf('unknown'))).toEqual([]);
       expect(await manifests().listReferrers('library/unknown', subject.digest)).toEqual([]);
+    });
+
+    it('pages through referrers in digest order with n and last', async () => {
+      const subject = await pushImage(ctx.metadata, 'library/a', 'paged-subject', { tag: 'v1' });
+      const referrers = [];
+      for (let i = 0; i < 5; i++) {
+        referrers.push(await pushImage(ctx.metadata, 'library/a', `paged-${i}`, { subject: subject.digest, artifactType: SBOM }));
+      }
+      const sorted = referrers.map(recordOf).sort((x, y) => (x.digest < y.digest ? -1 : 1));
+      const first = await manifests().listReferrers('library/a', subject.digest, { n: 2 });
+      expect(first).toEqual(sorted.slice(0, 2));
+      const second = await manifests().listReferrers('library/a', subject.digest, { n: 2, last: first[1]?.digest });
+      expect(second).toEqual(sorted.slice(2, 4));
+      const rest = await manifests().listReferrers('library/a', subject.digest, { last: second[1]?.digest });
+      expect(rest).toEqual(sorted.slice(4));
+      expect(await manifests().listReferrers('library/a', subject.digest, { n: 0 })).toEqual([]);
     });
 
     it('accepts a referrer before its subject, and forgets a deleted referrer', async () => {

@@ -19,10 +19,25 @@ export class BlobController {
     return blob;
   }
 
+  /** Links a blob the registry holds into a repository: from `from`, or (automatic mount) from wherever it is. */
   @MessagePattern('blob.mount')
   async mount(@Payload() payload: unknown): Promise<ResponseOf<'blob.mount'>> {
     const { repository, digest, from } = parseRequest('blob.mount', payload);
-    const blob = await this.metadata.blobs.mountBlob(repository, digest, from);
-    return blob ? { blob } : {};
+    if (from !== undefined) {
+      const blob = await this.metadata.blobs.mountBlob(repository, digest, from);
+      return blob ? { blob } : {};
+    }
+    const held = await this.metadata.blobs.findBlob(digest);
+    if (!held) return {};
+    const { blob } = await this.metadata.blobs.commitBlob(repository, held);
+    return { blob };
+  }
+
+  /** Unlinks a blob from a repository; its bytes stay while anything else references them. */
+  @MessagePattern('blob.delete')
+  async delete(@Payload() payload: unknown): Promise<ResponseOf<'blob.delete'>> {
+    const { repository, digest } = parseRequest('blob.delete', payload);
+    if (!(await this.metadata.blobs.unlinkBlob(repository, digest))) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest });
+    return { deleted: true };
   }
 }

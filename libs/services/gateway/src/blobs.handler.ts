@@ -4,7 +4,7 @@ import { Tokens } from '@ocireg/config';
 import { RegistryRpcClient } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import type { ByteRange, ContentStore } from '@ocireg/storage';
-import { requireDigest } from './http-util';
+import { requireDigest, sendEmpty } from './http-util';
 
 /** Blob reads: metadata from the blob service, bytes streamed straight from the content store. */
 @Injectable()
@@ -34,6 +34,13 @@ export class BlobsHandler {
     }
     if (head || blob.size === 0) return void reply.send();
     return void reply.send(await this.store.read(blob.storageKey, range));
+  }
+
+  /** DELETE /v2/<name>/blobs/<digest>: unlinks the blob from the repository (202). */
+  async delete(name: string, reference: string, reply: FastifyReply): Promise<void> {
+    const { digest } = requireDigest(reference);
+    await this.rpc.call('blob.delete', { repository: name, digest });
+    sendEmpty(reply, 202, {});
   }
 }
 

@@ -7,6 +7,7 @@ import { RegistryError } from '@ocireg/errors';
 import { digestOf, isTag, looksLikeDigest, parseManifest } from '@ocireg/oci';
 import { type ContentStore, manifestKey } from '@ocireg/storage';
 import { bodyOf, requireDigest, sendEmpty } from './http-util';
+import { acceptedTypes, fallbackChild, isIndexType } from './content-negotiation';
 import { ManifestCache } from './manifest-cache';
 
 /** Manifests: parsed and verified here, bytes in the content store, metadata in the manifest service. */
@@ -51,10 +52,10 @@ export class ManifestsHandler {
     sendEmpty(reply, 201, headers);
   }
 
-  /** GET and HEAD /v2/<name>/manifests/<reference> */
-  async get(name: string, reference: string, reply: FastifyReply, head: boolean): Promise<void> {
+  /** GET and HEAD /v2/<name>/manifests/<reference>, negotiated on Accept. */
+  async get(name: string, reference: string, request: FastifyRequest, reply: FastifyReply, head: boolean): Promise<void> {
     parseReference(reference);
-    const manifest = await this.rpc.call('manifest.resolve', { repository: name, reference });
+    const manifest = await this.negotiate(name, await this.rpc.call('manifest.resolve', { repository: name, reference }), request);
     reply.status(200).headers({
       'content-type': manifest.mediaType,
       'content-length': manifest.size,
@@ -63,6 +64,27 @@ export class ManifestsHandler {
     });
     if (head) return void reply.send();
     reply.send(await this.bytesOf(manifest));
+  }
+
+  /** DELETE /v2/<name>/manifests/<reference>: by tag removes the tag; by digest the manifest and its tags. */
+  async delete(name: string, reference: string, reply: FastifyReply): Promise<void> {
+    parseReference(reference);
+    await this.rpc.call('manifest.delete', { repository: name, reference });
+    sendEmpty(reply, 202, {});
+  }
+
+  /**
+   * The manifest to answer with: the stored one when the client accepts its type; for an index it does not
+   * accept, its linux/amd64 child when acceptable; otherwise MANIFEST_UNKNOWN (as Distribution answers).
+   */
+  private async negotiate(name: string, manifest: ManifestView, request: FastifyRequest): Promise<ManifestView> {
+    const accepted = acceptedTypes(request.headers['accept']);
+    if (!accepted || accepted.has(manifest.mediaType)) return manifest;
+    const child = isIndexType(manifest.mediaType) ? fallbackChild(await this.bytesOf(manifest), accepted) : undefined;
+    if (child) return this.rpc.call('manifest.resolve', { repository: name, reference: child });
+    throw new RegistryError('MANIFEST_UNKNOWN', `the manifest is a ${manifest.mediaType}, which the Accept header does not allow`, {
+      mediaType: manifest.mediaType,
+    });
   }
 
   private async bytesOf(manifest: ManifestView): Promise<Buffer> {

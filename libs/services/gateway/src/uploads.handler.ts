@@ -2,7 +2,7 @@ import { createHash, Hash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Tokens } from '@ocireg/config';
+import { RegistryConfig, Tokens } from '@ocireg/config';
 import { RegistryRpcClient, UploadView } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { DigestAlgorithm, isRepositoryName } from '@ocireg/oci';
@@ -21,6 +21,7 @@ export class UploadsHandler {
   private readonly hashes = new UploadHashes();
 
   constructor(
+    @Inject(Tokens.config) private readonly config: RegistryConfig,
     @Inject(Tokens.rpc) private readonly rpc: RegistryRpcClient,
     @Inject(Tokens.contentStore) private readonly store: ContentStore,
   ) {}
@@ -29,9 +30,11 @@ export class UploadsHandler {
   async start(name: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const query = queryOf(request);
     if (query['mount'] !== undefined) {
+      // With `from`: mount from that repository. Without: an automatic mount, from wherever the registry
+      // holds the blob. When there is nothing to mount, this is an ordinary upload (202).
       const { digest } = requireDigest(query['mount']);
       const from = query['from'];
-      if (from !== undefined && isRepositoryName(from) && from !== name) {
+      if (from === undefined || isRepositoryName(from)) {
         const { blob } = await this.rpc.call('blob.mount', { repository: name, digest, from });
         if (blob) {
           discardBody(request);
@@ -46,11 +49,16 @@ export class UploadsHandler {
     }
     discardBody(request);
     const upload = await this.rpc.call('upload.start', { repository: name, claim: false });
-    sendEmpty(reply, 202, {
+    const headers: Record<string, string | number> = {
       location: uploadLocation(name, upload.id),
       range: uploadRange(0),
       'docker-upload-uuid': upload.id,
-    });
+    };
+    if (this.config.storage.driver === 's3') {
+      // Any chunk size works; chunks of at least one S3 part avoid re-reading a partial part per PATCH.
+      headers['oci-chunk-min-length'] = this.config.storage.partSize;
+    }
+    sendEmpty(reply, 202, headers);
   }
 
   /** GET /v2/<name>/blobs/uploads/<id> : how many bytes the upload has. */

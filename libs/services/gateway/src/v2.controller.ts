@@ -1,4 +1,5 @@
-import { All, Controller, Req, Res } from '@nestjs/common';
+import { All, Controller, Inject, Req, Res } from '@nestjs/common';
+import { RegistryConfig, Tokens } from '@ocireg/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '@ocireg/errors';
 import { BlobsHandler } from './blobs.handler';
@@ -14,6 +15,7 @@ import { UploadsHandler } from './uploads.handler';
 @Controller()
 export class V2Controller {
   constructor(
+    @Inject(Tokens.config) private readonly config: RegistryConfig,
     private readonly blobs: BlobsHandler,
     private readonly uploads: UploadsHandler,
     private readonly manifests: ManifestsHandler,
@@ -26,6 +28,9 @@ export class V2Controller {
     const route = parseV2Path(path);
     const method = request.method;
     if (!ROUTE_METHODS[route.kind].includes(method)) throw new RegistryError('METHOD_UNKNOWN', undefined, { method });
+    if (method === 'DELETE' && (route.kind === 'manifest' || route.kind === 'blob') && !this.config.storage.deleteEnabled) {
+      throw new RegistryError('UNSUPPORTED', 'deletes are disabled (REGISTRY_STORAGE_DELETE_ENABLED)');
+    }
     await this.dispatch(route, method, request, reply);
   }
 
@@ -39,10 +44,10 @@ export class V2Controller {
         return this.listing.tags(route.name, request, reply);
       case 'manifest':
         if (method === 'PUT') return this.manifests.put(route.name, route.reference, request, reply);
-        if (method === 'DELETE') throw new RegistryError('UNSUPPORTED', 'deleting manifests is not enabled');
-        return this.manifests.get(route.name, route.reference, reply, method === 'HEAD');
+        if (method === 'DELETE') return this.manifests.delete(route.name, route.reference, reply);
+        return this.manifests.get(route.name, route.reference, request, reply, method === 'HEAD');
       case 'blob':
-        if (method === 'DELETE') throw new RegistryError('UNSUPPORTED', 'deleting blobs is not enabled');
+        if (method === 'DELETE') return this.blobs.delete(route.name, route.digest, reply);
         return this.blobs.get(route.name, route.digest, request, reply, method === 'HEAD');
       case 'uploads':
         return this.uploads.start(route.name, request, reply);
@@ -52,7 +57,7 @@ export class V2Controller {
         if (method === 'PUT') return this.uploads.complete(route.name, route.id, request, reply);
         return this.uploads.cancel(route.name, route.id, reply);
       case 'referrers':
-        throw new RegistryError('UNSUPPORTED', 'the referrers API is not implemented yet');
+        return this.listing.referrers(route.name, route.digest, request, reply);
     }
   }
 }

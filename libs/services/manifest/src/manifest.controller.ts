@@ -35,6 +35,22 @@ export class ManifestController {
     return manifest;
   }
 
+  @MessagePattern('manifest.delete')
+  async delete(@Payload() payload: unknown): Promise<ResponseOf<'manifest.delete'>> {
+    const { repository, reference } = parseRequest('manifest.delete', payload);
+    const deleted = isDigest(reference)
+      ? await this.metadata.manifests.deleteManifest(repository, reference)
+      : await this.metadata.manifests.deleteTag(repository, reference);
+    if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { reference });
+    return { deleted: true };
+  }
+
+  @MessagePattern('referrers.list')
+  async listReferrers(@Payload() payload: unknown): Promise<ResponseOf<'referrers.list'>> {
+    const { repository, subject, artifactType, n, last } = parseRequest('referrers.list', payload);
+    return { manifests: await this.metadata.manifests.listReferrers(repository, subject, { artifactType, n, last }) };
+  }
+
   @MessagePattern('tags.list')
   async listTags(@Payload() payload: unknown): Promise<ResponseOf<'tags.list'>> {
     const { repository, n, last } = parseRequest('tags.list', payload);
