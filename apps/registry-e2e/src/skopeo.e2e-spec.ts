@@ -36,7 +36,7 @@ describe.each<RunMode>(['embedded', 'distributed'])('skopeo against the registry
   };
 
   beforeAll(async () => {
-    registry = await startRegistry(mode);
+    registry = await startRegistry(mode, { env: { REGISTRY_STORAGE_DELETE_ENABLED: 'true' } });
   }, 120_000);
   afterAll(async () => {
     await registry?.stop();
@@ -89,5 +89,27 @@ describe.each<RunMode>(['embedded', 'distributed'])('skopeo against the registry
     }
     const tags = JSON.parse(await skopeo('list-tags', '--tls-verify=false', `docker://${registry.host}/skopeo/docker`));
     expect(tags.Tags).toEqual(['v1']);
+  }, 120_000);
+
+  it('copies between repositories of the registry by mounting, lists tags, and deletes', async () => {
+    const image = makeImage({ layers: 2, layerSize: 200_000 });
+    const source = dir('src');
+    writeOciLayout(source, [image], { tag: 'v1' });
+    await skopeo('copy', '--dest-tls-verify=false', `oci:${source}:v1`, `docker://${registry.host}/skopeo/origin:v1`);
+    await skopeo('copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${registry.host}/skopeo/origin:v1`, `docker://${registry.host}/skopeo/copy:v1`);
+    await skopeo('copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${registry.host}/skopeo/copy:v1`, `docker://${registry.host}/skopeo/copy:v2`);
+    for (const layer of image.layers) {
+      const head = await fetch(`${registry.url}/v2/skopeo/copy/blobs/${layer.digest}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+    }
+    const tags = JSON.parse(await skopeo('list-tags', '--tls-verify=false', `docker://${registry.host}/skopeo/copy`));
+    expect(tags.Tags).toEqual(['v1', 'v2']);
+
+    // skopeo deletes by digest: the manifest goes, with every tag that pointed at it.
+    await skopeo('delete', '--tls-verify=false', `docker://${registry.host}/skopeo/copy:v1`);
+    const after = await fetch(`${registry.url}/v2/skopeo/copy/tags/list`);
+    expect(await after.json()).toEqual({ name: 'skopeo/copy', tags: [] });
+    expect((await fetch(`${registry.url}/v2/skopeo/copy/manifests/${image.manifest.digest}`)).status).toBe(404);
+    expect((await fetch(`${registry.url}/v2/skopeo/origin/manifests/v1`)).status).toBe(200);
   }, 120_000);
 });

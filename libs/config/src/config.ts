@@ -33,7 +33,13 @@ export interface RegistryConfig {
   database: { driver: 'postgres'; url: string; poolMax: number } | { driver: 'pglite'; dataDir: string };
   sessions: { driver: 'redis'; url: string; keyPrefix: string } | { driver: 'file'; directory: string };
   transport: { driver: 'nats'; servers: string[]; timeoutMs: number; subjectPrefix?: string } | { driver: 'inprocess' };
-  uploads: { ttlSeconds: number; leaseSeconds: number };
+  uploads: {
+    /** An unfinished upload expires after this long without activity (Distribution's uploadpurging age). */
+    ttlSeconds: number;
+    leaseSeconds: number;
+    /** Removing what expired uploads left in the content store, every intervalSeconds. */
+    purge: { enabled: boolean; intervalSeconds: number };
+  };
   manifests: { maxSize: number };
 }
 
@@ -152,6 +158,8 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
 
   const ttlSeconds = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE', duration, 168 * 3600);
   const leaseSeconds = take('REGISTRY_UPLOAD_LEASE', duration, 15 * 60);
+  const purgeEnabled = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_ENABLED', boolString, true);
+  const purgeInterval = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_INTERVAL', duration, 24 * 3600);
   const maxSize = take('REGISTRY_VALIDATION_MANIFESTS_MAXSIZE', int(1024, 64 * 1024 * 1024), 4 * 1024 * 1024);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -162,7 +170,11 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
     database,
     sessions,
     transport,
-    uploads: { ttlSeconds: Math.ceil(ttlSeconds), leaseSeconds: Math.ceil(leaseSeconds) },
+    uploads: {
+      ttlSeconds: Math.ceil(ttlSeconds),
+      leaseSeconds: Math.ceil(leaseSeconds),
+      purge: { enabled: purgeEnabled, intervalSeconds: purgeInterval },
+    },
     manifests: { maxSize },
   };
 }

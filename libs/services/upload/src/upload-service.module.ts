@@ -4,6 +4,7 @@ import type { Metadata } from '@ocireg/metadata';
 import type { UploadSessionStore } from '@ocireg/sessions';
 import type { ContentStore } from '@ocireg/storage';
 import { UploadController } from './upload.controller';
+import { UploadPurger } from './upload-purger';
 import { UploadService } from './upload.service';
 
 export interface UploadServiceDeps {
@@ -21,6 +22,7 @@ export class UploadServiceModule {
       controllers: [UploadController],
       providers: [
         UploadService,
+        UploadPurger,
         { provide: Tokens.config, useValue: deps.config },
         { provide: Tokens.metadata, useValue: deps.metadata },
         { provide: Tokens.uploadSessions, useValue: deps.sessions },

@@ -66,8 +66,26 @@ export interface ContentAppender {
   abortAppend(key: string, state: AppendState): Promise<void>;
 }
 
+/** Removes the leftovers of abandoned uploads, which otherwise stay in the store forever. */
+export interface ContentPurger {
+  /**
+   * Removes what unfinished appends (and interrupted whole writes) left behind that was last written
+   * before `cutoff`: abandoned uploads. Never touches complete objects, nor anything written at or after the
+   * cutoff. Returns how many leftovers it removed.
+   */
+  purgeUnfinished(cutoff: Date): Promise<number>;
+}
+
+/** For adapters: a purge cutoff as epoch milliseconds. An invalid Date is an error (it would purge nothing or all). */
+export function purgeCutoffMs(cutoff: Date): number {
+  const time = cutoff instanceof Date ? cutoff.getTime() : Number.NaN;
+  if (Number.isNaN(time)) throw new TypeError(`invalid purge cutoff: ${String(cutoff)}`);
+  return time;
+}
+
 /** The content store port: every adapter implements all the roles and passes the shared contract suite. */
-export interface ContentStore extends ContentStatter, ContentReader, ContentWriter, ContentDeleter, ContentLister, ContentAppender {
+export interface ContentStore
+  extends ContentStatter, ContentReader, ContentWriter, ContentDeleter, ContentLister, ContentAppender, ContentPurger {
   readonly kind: 'filesystem' | 's3';
   /** Checks the backend is reachable (and creates the bucket or root when missing). */
   init(): Promise<void>;

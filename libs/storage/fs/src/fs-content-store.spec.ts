@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describeContentStoreContract } from '@ocireg/storage-testsuite';
 import { FilesystemContentStore } from './fs-content-store';
+import { APPENDING_DIR, TEMP_DIR, appendingName } from './fs-files';
 
 describeContentStoreContract('filesystem', async () => {
   const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-store-'));
@@ -18,4 +20,51 @@ describeContentStoreContract('filesystem', async () => {
       return files.map((file) => path.relative(rootDirectory, file));
     },
   };
+});
+
+describe('FilesystemContentStore.purgeUnfinished (ages set with utimes)', () => {
+  let directory: string;
+  let root: string;
+  let store: FilesystemContentStore;
+  const anHourAgo = (): Date => new Date(Date.now() - 3_600_000);
+  const aMinuteAgo = (): Date => new Date(Date.now() - 60_000);
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-purge-'));
+    root = path.join(directory, 'store');
+    store = new FilesystemContentStore({ rootDirectory: root });
+    await store.init();
+  });
+  afterEach(() => rm(directory, { recursive: true, force: true }));
+
+  async function filesUnder(dir: string): Promise<string[]> {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
+  }
+
+  it('removes the temporary and appending files idle since before the cutoff, and nothing else', async () => {
+    const [staleTemp, freshTemp] = [path.join(root, TEMP_DIR, 'a'.repeat(32)), path.join(root, TEMP_DIR, 'b'.repeat(32))];
+    await writeFile(staleTemp, 'an interrupted whole write');
+    await utimes(staleTemp, anHourAgo(), anHourAgo());
+    await writeFile(freshTemp, 'a whole write in progress');
+    const [abandoned, active, complete] = ['v1/abandoned', 'v1/active', 'v1/complete'];
+    await store.append(abandoned, await store.startAppend(abandoned), Readable.from([Buffer.from('old bytes')]));
+    await utimes(path.join(root, APPENDING_DIR, appendingName(abandoned)), anHourAgo(), anHourAgo());
+    const activeState = await store.append(active, await store.startAppend(active), Readable.from([Buffer.from('new bytes')]));
+    await store.write(complete, Readable.from([Buffer.from('complete')]));
+    await utimes(path.join(root, 'v1', 'complete'), anHourAgo(), anHourAgo());
+
+    await expect(store.purgeUnfinished(aMinuteAgo())).resolves.toBe(2);
+    expect(await filesUnder(root)).toEqual(
+      [path.join(APPENDING_DIR, appendingName(active)), path.join(TEMP_DIR, 'b'.repeat(32)), path.join('v1', 'complete')].sort(),
+    );
+    await expect(store.completeAppend(active, activeState)).resolves.toEqual({ key: active, size: 9 });
+    await expect(store.stat(complete)).resolves.toEqual({ key: complete, size: 8 });
+  });
+
+  it('finds nothing to purge when the hidden areas do not exist', async () => {
+    await rm(path.join(root, TEMP_DIR), { recursive: true });
+    await rm(path.join(root, APPENDING_DIR), { recursive: true });
+    await expect(store.purgeUnfinished(new Date(Date.now() + 60_000))).resolves.toBe(0);
+  });
 });

@@ -2,12 +2,13 @@ import { mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  type AppendState, type ByteRange, type ContentStore, type ObjectInfo, ContentNotFoundError, assertValidKey,
+  type AppendState, type ByteRange, type ContentStore, type ObjectInfo, ContentNotFoundError, assertValidKey, purgeCutoffMs,
 } from '@ocireg/storage';
 import {
   APPENDING_DIR, TEMP_DIR, appendingName, assertValidPrefix, assertValidRange, assertValidSize, errorCode, isMissing,
   moveIntoPlace, openRegularFile, pruneEmptyDirectories, randomName, streamFile, writeStreamAt,
 } from './fs-files';
+import { removeFilesModifiedBefore } from './fs-purge';
 import { walkKeys } from './fs-walk';
 
 export interface FilesystemContentStoreOptions {
@@ -19,7 +20,8 @@ export interface FilesystemContentStoreOptions {
  * and unfinished appends live in `<root>/!appending/<sha256(key)>`, both renamed into place when complete, so
  * only complete objects are ever visible to read, stat and list ('!' is not a valid key character).
  * The append state is `{ size }`: bytes past it in the unfinished file are garbage from a failed append,
- * truncated by the next append or by completion.
+ * truncated by the next append or by completion. Abandoned files in both areas are removed by
+ * `purgeUnfinished` once their mtime is older than the cutoff.
  */
 export class FilesystemContentStore implements ContentStore {
   readonly kind = 'filesystem' as const;
@@ -139,6 +141,13 @@ export class FilesystemContentStore implements ContentStore {
 
   async abortAppend(key: string, _state: AppendState): Promise<void> {
     await rm(this.appendingPath(key), { force: true });
+  }
+
+  /** Unfinished appends and interrupted whole writes idle since before the cutoff (by mtime). */
+  async purgeUnfinished(cutoff: Date): Promise<number> {
+    const before = purgeCutoffMs(cutoff);
+    const appends = await removeFilesModifiedBefore(this.appendingDir, before);
+    return appends + (await removeFilesModifiedBefore(this.tempDir, before));
   }
 
   /** Opens the unfinished file for writing, checking it holds at least the acknowledged bytes. */

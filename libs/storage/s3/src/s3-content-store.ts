@@ -1,10 +1,10 @@
-import { Client } from 'minio';
 import type { Readable } from 'node:stream';
 import {
-  type AppendState, type ByteRange, type ContentStore, type ObjectInfo, ContentNotFoundError, assertValidKey,
+  type AppendState, type ByteRange, type ContentStore, type ObjectInfo, ContentNotFoundError, assertValidKey, purgeCutoffMs,
 } from '@ocireg/storage';
 import { PartBuffer, assertValidRange, isNotFound, limitBytes, s3ErrorCode, toBuffer } from './s3-io';
 import { MultipartUpload, abortQuietly } from './s3-multipart';
+import { S3Client, purgeTails, purgeUploads } from './s3-purge';
 import { MAX_PART_SIZE, MIN_PART_SIZE, type S3AppendState, S3Names, initialState, parseState } from './s3-state';
 
 export interface S3ContentStoreOptions {
@@ -32,11 +32,13 @@ const CLIENT_PART_SIZE = 64 * 1024 * 1024;
  * parts of exactly `partSize` bytes; the remainder of each append waits in a small hidden tail object
  * (`<root>!tails/...`) until the next append or the completion, which makes it the last part (or the whole
  * object when it never reached a part). Whole writes stream parts the same way. Only put / get / head / delete /
- * list-v2 and initiate / upload-part / complete / abort multipart are used.
+ * list-v2 and initiate / upload-part / complete / abort multipart are used, and, by `purgeUnfinished` alone,
+ * list-multipart-uploads and list-parts (a server without them, like s3rver, only loses the multipart half of
+ * purging).
  */
 export class S3ContentStore implements ContentStore {
   readonly kind = 's3' as const;
-  private readonly client: Client;
+  private readonly client: S3Client;
   private readonly bucket: string;
   private readonly region: string;
   private readonly names: S3Names;
@@ -51,7 +53,7 @@ export class S3ContentStore implements ContentStore {
     this.bucket = options.bucket;
     this.region = options.region ?? 'us-east-1';
     this.names = new S3Names(options.rootDirectory);
-    this.client = new Client({
+    this.client = new S3Client({
       endPoint: options.endPoint,
       port: options.port,
       useSSL: options.useSSL,
@@ -179,6 +181,17 @@ export class S3ContentStore implements ContentStore {
     await this.removeTail(current.tailKey);
     await this.removeTail(current.staleTailKey);
     await abortQuietly(this.client, this.bucket, this.names.object(key), current.uploadId);
+  }
+
+  /**
+   * Removes the tails written before the cutoff, then aborts the multipart uploads (of appends and of whole
+   * writes) initiated before it that received no part (nor, for an append, a tail) since; see `purgeUploads` for servers without
+   * ListMultipartUploads and for the bucket lifecycle rule that backs this up on real S3.
+   */
+  async purgeUnfinished(cutoff: Date): Promise<number> {
+    const before = purgeCutoffMs(cutoff);
+    const tails = await purgeTails(this.client, this.bucket, this.names, before);
+    return tails + (await purgeUploads(this.client, this.bucket, this.names, before));
   }
 
   /** Cuts the body into full parts (uploaded as they fill) and returns the number of bytes it carried. */

@@ -55,9 +55,10 @@ export class S3Names {
 
   /**
    * Tails sit flat in one area ('/' in the key becomes '!', still unambiguous), so deleting one never leaves an
-   * empty "directory" behind: s3rver's filesystem store races removing those under concurrent deletes.
+   * empty "directory" behind: s3rver's filesystem store races removing those under concurrent deletes. The
+   * prefix of a key also starts the tails of longer keys (`a/b.` of `a/b.c`): tell them apart with `isTailOf`.
    */
-  private tailPrefix(key: string): string {
+  tailPrefix(key: string): string {
     assertValidKey(key);
     return `${this.tailArea}${key.replaceAll('/', '!')}.`;
   }
@@ -68,10 +69,14 @@ export class S3Names {
     return name.slice(this.root.length);
   }
 
+  isTailOf(key: string, name: string): boolean {
+    const prefix = this.tailPrefix(key);
+    return name.startsWith(prefix) && /^[0-9a-f]{16}$/.test(name.slice(prefix.length));
+  }
+
   /** Checks a tail name taken from a caller-supplied state really is a tail of this key. */
   assertTailOf(key: string, name: string | null): void {
-    const prefix = this.tailPrefix(key);
-    if (name !== null && !(name.startsWith(prefix) && /^[0-9a-f]{16}$/.test(name.slice(prefix.length)))) {
+    if (name !== null && !this.isTailOf(key, name)) {
       throw new Error(`append state of ${key} names a foreign tail object: ${name}`);
     }
   }

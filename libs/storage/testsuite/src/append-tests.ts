@@ -5,12 +5,12 @@ import { expectBytes } from './object-tests';
 import { MiB, collect, failingAfter, fromBuffer, pattern } from './streams';
 
 /** The state crosses process boundaries as JSON between calls: make sure nothing else survives. */
-function persisted(state: AppendState): AppendState {
+export function persisted(state: AppendState): AppendState {
   return JSON.parse(JSON.stringify(state)) as AppendState;
 }
 
 /** Appends `sizes` consecutive slices of `data` (one call each), checking the state and invisibility as it goes. */
-async function appendSlices(ctx: ContractContext, key: string, data: Buffer, sizes: number[], from?: AppendState) {
+export async function appendSlices(ctx: ContractContext, key: string, data: Buffer, sizes: number[], from?: AppendState) {
   let state = persisted(from ?? (await ctx.store.startAppend(key)));
   for (const size of sizes) {
     const offset = state.size;
@@ -21,14 +21,14 @@ async function appendSlices(ctx: ContractContext, key: string, data: Buffer, siz
   return state;
 }
 
-async function expectInvisible(ctx: ContractContext, key: string): Promise<void> {
+export async function expectInvisible(ctx: ContractContext, key: string): Promise<void> {
   await expect(ctx.store.stat(key)).resolves.toBeUndefined();
   await expect(ctx.store.read(key)).rejects.toBeInstanceOf(ContentNotFoundError);
   await expect(collect(ctx.store.list(ctx.namespace))).resolves.toEqual([]);
   await expect(collect(ctx.store.list(''))).resolves.toEqual([]);
 }
 
-async function completeAndCheck(ctx: ContractContext, key: string, state: AppendState, expected: Buffer): Promise<void> {
+export async function completeAndCheck(ctx: ContractContext, key: string, state: AppendState, expected: Buffer): Promise<void> {
   await expect(ctx.store.completeAppend(key, state)).resolves.toEqual({ key, size: expected.length });
   await expect(ctx.store.stat(key)).resolves.toEqual({ key, size: expected.length });
   await expectBytes(await ctx.store.read(key), expected);

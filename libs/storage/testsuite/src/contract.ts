@@ -2,6 +2,7 @@ import { defineAppendTests } from './append-tests';
 import { ContractContext, type ContentStoreFixture } from './context';
 import { defineLargeObjectTests } from './large-object-tests';
 import { defineObjectTests } from './object-tests';
+import { definePurgeTests } from './purge-tests';
 
 /**
  * The content store contract every adapter runs. `setup` creates a fresh, empty store (the suite calls
@@ -19,6 +20,7 @@ export function describeContentStoreContract(name: string, setup: () => Promise<
 
     defineObjectTests(ctx);
     defineAppendTests(ctx);
+    definePurgeTests(ctx);
     defineLargeObjectTests(ctx);
   });
 }
