@@ -1,4 +1,4 @@
-export { Contracts } from './schemas';
+export { Contracts, MAX_PAGE } from './schemas';
 export type { Subject, RequestOf, ResponseOf, UploadView, BlobView, ManifestView } from './schemas';
 export { RegistryRpcClient, parseRequest } from './rpc';
 export { RpcErrorFilter } from './rpc-error.filter';

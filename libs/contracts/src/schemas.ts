@@ -27,7 +27,12 @@ export const manifestRecord = z.object({
   artifactType: z.string().optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 });
-const page = { n: z.number().int().nonnegative().optional(), last: z.string().optional() };
+/**
+ * Lists cross NATS one bounded page at a time (NATS messages are limited to 1 MB by default): `n` at most
+ * MAX_PAGE, and `more` says whether anything follows the page.
+ */
+export const MAX_PAGE = 1000;
+const page = { n: z.number().int().min(0).max(MAX_PAGE), last: z.string().optional() };
 
 export const Contracts = {
   'blob.resolve': { request: z.object({ repository, digest }), response: blobRecord },
@@ -70,12 +75,19 @@ export const Contracts = {
   },
   'upload.cancel': { request: z.object({ repository, id: z.string() }), response: z.object({ cancelled: z.boolean() }) },
   'manifest.put': {
+    /**
+     * The gateway has verified the digest and stored the bytes at storageKey; the manifest service reads
+     * them back to record what the manifest references (its references can exceed a NATS message).
+     */
     request: z.object({
       repository,
       tag: z.string().optional(),
-      manifest: manifestRecord.extend({ blobs: z.array(digest), manifests: z.array(digest) }),
+      digest,
+      size: z.number().int().nonnegative(),
+      storageKey: z.string(),
+      contentType: z.string().optional(),
     }),
-    response: z.object({ digest }),
+    response: z.object({ digest, subject: digest.optional() }),
   },
   'manifest.resolve': {
     request: z.object({ repository, reference: z.string().min(1) }),
@@ -88,13 +100,13 @@ export const Contracts = {
   },
   'referrers.list': {
     request: z.object({ repository, subject: digest, artifactType: z.string().optional(), ...page }),
-    response: z.object({ manifests: z.array(manifestRecord) }),
+    response: z.object({ manifests: z.array(manifestRecord), more: z.boolean() }),
   },
   'tags.list': {
     request: z.object({ repository, ...page }),
-    response: z.object({ name: repository, tags: z.array(z.string()) }),
+    response: z.object({ name: repository, tags: z.array(z.string()), more: z.boolean() }),
   },
-  'catalog.list': { request: z.object({ ...page }), response: z.object({ repositories: z.array(z.string()) }) },
+  'catalog.list': { request: z.object({ ...page }), response: z.object({ repositories: z.array(z.string()), more: z.boolean() }) },
 } as const;
 
 export type Subject = keyof typeof Contracts;

@@ -4,5 +4,5 @@ export { isRepositoryName, isTag, MAX_NAME_LENGTH } from './names';
 export type { RepositoryName, Tag } from './names';
 export { MediaTypes, MANIFEST_MEDIA_TYPES, isManifestMediaType, isIndexMediaType } from './media-types';
 export type { ManifestMediaType } from './media-types';
-export { parseManifest, baseMediaType } from './manifest';
+export { parseManifest, baseMediaType, readLimited } from './manifest';
 export type { ParsedManifest, Descriptor } from './manifest';

@@ -124,3 +124,15 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
     annotations: manifest.annotations,
   };
 }
+
+/** Reads a (manifest) stream into memory, refusing more than `limit` bytes: manifests are small and bounded. */
+export async function readLimited(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.length;
+    if (total > limit) throw new RegistryError('MANIFEST_TOO_LARGE', `manifest exceeds ${limit} bytes`, { limit });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}

@@ -2,3 +2,4 @@ export * from './processes';
 export * from './registries';
 export * from './oci-fixtures';
 export * from './s3';
+export * from './registry-http';

@@ -13,13 +13,50 @@ export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+/** The OCI empty descriptor's media type (image-spec 1.1): a config or layer whose content is `{}`. */
+export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
+export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+export const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
+export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 
-export function sha256(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+export type DigestAlgorithm = 'sha256' | 'sha512';
+
+export function digestOf(bytes: Buffer | string, algorithm: DigestAlgorithm = 'sha256'): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }
 
-export function blobOf(bytes: Buffer): Blob {
-  return { bytes, digest: sha256(bytes), size: bytes.length };
+export function sha256(bytes: Buffer | string): string {
+  return digestOf(bytes, 'sha256');
+}
+
+export function sha512(bytes: Buffer | string): string {
+  return digestOf(bytes, 'sha512');
+}
+
+export function blobOf(bytes: Buffer, algorithm: DigestAlgorithm = 'sha256'): Blob {
+  return { bytes, digest: digestOf(bytes, algorithm), size: bytes.length };
+}
+
+/** A blob holding the compact JSON of a value (manifests, configs). */
+export function jsonBlob(value: unknown, algorithm: DigestAlgorithm = 'sha256'): Blob {
+  return blobOf(Buffer.from(JSON.stringify(value)), algorithm);
+}
+
+/** The content of the OCI empty descriptor: the two bytes `{}`. */
+export const EMPTY_JSON: Blob = blobOf(Buffer.from('{}'));
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  platform?: { architecture: string; os: string };
+}
+
+export function descriptorOf(blob: Blob, mediaType: string, extra: Partial<Omit<Descriptor, 'digest' | 'size'>> = {}): Descriptor {
+  return { mediaType, digest: blob.digest, size: blob.size, ...extra };
 }
 
 export function randomBlob(size: number): Blob {
@@ -65,21 +102,83 @@ export function makeImage(options: { layers?: number; layerSize?: number; archit
   return { config, layers, manifest, platform };
 }
 
-export function makeIndex(images: Image[]): Blob {
-  return blobOf(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_INDEX,
-        manifests: images.map((image) => ({
-          mediaType: OCI_MANIFEST,
-          digest: image.manifest.digest,
-          size: image.manifest.size,
-          platform: image.platform,
-        })),
-      }),
-    ),
-  );
+export interface IndexOptions {
+  /** The manifest this index refers to (image-spec 1.1 `subject`), which makes it a referrer. */
+  subject?: Descriptor;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+export function makeIndex(images: Image[], options: IndexOptions = {}): Blob {
+  return jsonBlob({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    ...(options.artifactType === undefined ? {} : { artifactType: options.artifactType }),
+    manifests: images.map((image) => ({
+      mediaType: OCI_MANIFEST,
+      digest: image.manifest.digest,
+      size: image.manifest.size,
+      platform: image.platform,
+    })),
+    ...(options.subject === undefined ? {} : { subject: options.subject }),
+    ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
+  });
+}
+
+/** A Docker schema2 manifest of an image's config and layers (the same blobs as its OCI manifest). */
+export function makeDockerManifest(image: Image): Blob {
+  return jsonBlob({
+    schemaVersion: 2,
+    mediaType: DOCKER_MANIFEST,
+    config: { mediaType: DOCKER_CONFIG, digest: image.config.digest, size: image.config.size },
+    layers: image.layers.map((l) => ({ mediaType: DOCKER_LAYER, digest: l.digest, size: l.size })),
+  });
+}
+
+/** A Docker manifest list of schema2 manifests, each with its platform. */
+export function makeDockerList(entries: Array<{ manifest: Blob; platform: { architecture: string; os: string } }>): Blob {
+  return jsonBlob({
+    schemaVersion: 2,
+    mediaType: DOCKER_LIST,
+    manifests: entries.map((e) => ({ mediaType: DOCKER_MANIFEST, digest: e.manifest.digest, size: e.manifest.size, platform: e.platform })),
+  });
+}
+
+export interface ArtifactOptions {
+  artifactType?: string;
+  /** Media type of a random JSON config; without it the config is the OCI empty descriptor (`{}`, OCI_EMPTY). */
+  configMediaType?: string;
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+  /** Layers of the artifact; one random 256-byte blob when not given. */
+  layers?: Blob[];
+  layerMediaType?: string;
+}
+
+/** An OCI image manifest used as an artifact (image-spec 1.1): optional artifactType, subject and annotations. */
+export interface Artifact {
+  manifest: Blob;
+  /** The config and layer blobs, to push before the manifest. */
+  blobs: Blob[];
+  configMediaType: string;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+export function makeArtifact(options: ArtifactOptions = {}): Artifact {
+  const configMediaType = options.configMediaType ?? OCI_EMPTY;
+  const config = options.configMediaType === undefined ? EMPTY_JSON : jsonBlob({ nonce: randomBytes(8).toString('hex') });
+  const layers = options.layers ?? [blobOf(randomBytes(256))];
+  const manifest = jsonBlob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    ...(options.artifactType === undefined ? {} : { artifactType: options.artifactType }),
+    config: descriptorOf(config, configMediaType),
+    layers: layers.map((l) => descriptorOf(l, options.layerMediaType ?? 'application/octet-stream')),
+    ...(options.subject === undefined ? {} : { subject: options.subject }),
+    ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
+  });
+  return { manifest, blobs: [config, ...layers], configMediaType, artifactType: options.artifactType, annotations: options.annotations };
 }
 
 /** Writes an OCI image layout (oci-layout, index.json, blobs/sha256/*) that skopeo can copy from. */
@@ -112,6 +211,15 @@ export async function pushManifest(url: string, name: string, reference: string,
     headers: { 'content-type': mediaType },
     body: manifest.bytes,
   });
+}
+
+/** Pushes an artifact's blobs (failing loudly), then its manifest; returns the manifest PUT's response. */
+export async function pushArtifact(url: string, name: string, artifact: Artifact, reference: string): Promise<Response> {
+  for (const blob of artifact.blobs) {
+    const response = await pushBlob(url, name, blob);
+    if (response.status !== 201) throw new Error(`blob push failed: ${response.status} ${await response.text()}`);
+  }
+  return pushManifest(url, name, reference, artifact.manifest, OCI_MANIFEST);
 }
 
 /** Pushes every blob of an image and its manifest under a tag. */

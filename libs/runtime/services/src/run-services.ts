@@ -59,12 +59,15 @@ async function openDeps(config: RegistryConfig, names: readonly ServiceName[], l
   const sql = await openSql(config);
   life.add(() => sql.close());
   const deps: ServiceDeps = { metadata: createMetadata(sql) };
-  if (names.includes('upload-service')) {
+  if (names.includes('upload-service') || names.includes('manifest-service')) {
     const store = await openContentStore(config);
     life.add(() => store.close());
+    deps.store = store;
+  }
+  if (names.includes('upload-service')) {
     const sessions = await openUploadSessions(config);
     life.add(() => sessions.close());
-    Object.assign(deps, { store, sessions });
+    deps.sessions = sessions;
   }
   return deps;
 }
@@ -74,7 +77,8 @@ function moduleFor(name: ServiceName, config: RegistryConfig, deps: ServiceDeps)
     case 'blob-service':
       return { module: BlobServiceModule.register(deps), queue: BLOB_SERVICE_QUEUE };
     case 'manifest-service':
-      return { module: ManifestServiceModule.register(deps), queue: MANIFEST_SERVICE_QUEUE };
+      if (!deps.store) throw new Error('the manifest service needs a content store');
+      return { module: ManifestServiceModule.register({ config, metadata: deps.metadata, store: deps.store }), queue: MANIFEST_SERVICE_QUEUE };
     case 'upload-service':
       if (!deps.store || !deps.sessions) throw new Error('the upload service needs a content store and a session store');
       return { module: UploadServiceModule.register({ config, metadata: deps.metadata, store: deps.store, sessions: deps.sessions }), queue: UPLOAD_SERVICE_QUEUE };

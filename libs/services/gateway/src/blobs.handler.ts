@@ -44,13 +44,15 @@ export class BlobsHandler {
   }
 }
 
-/** Parses `Range: bytes=a-b | a- | -n` against a size; undefined for none or an ignorable header. */
+/**
+ * Parses `Range: bytes=a-b | a- | -n` against a size (RFC 9110 §14). Undefined, meaning the whole blob,
+ * for no header or one a server may ignore: another unit, several ranges, or a malformed value. A single
+ * byte range that cannot be satisfied is RANGE_NOT_SATISFIABLE (416).
+ */
 export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
   if (header === undefined) return undefined;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) {
-    throw new RegistryError('RANGE_NOT_SATISFIABLE', 'malformed or multiple ranges', { size });
-  }
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
   let start: number;
   let end: number;
   if (match[1] === '') {

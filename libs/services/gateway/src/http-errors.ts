@@ -37,9 +37,7 @@ export function sendError(reply: FastifyReply, error: unknown, method?: string):
   }
   const body = JSON.stringify(errorEnvelope([registryError]));
   reply.status(registryError.httpStatus).header('content-type', 'application/json; charset=utf-8');
-  if (registryError.kind === 'RANGE_INVALID' && isOffsetDetail(registryError.detail)) {
-    reply.header('range', `0-${Math.max(registryError.detail.offset - 1, 0)}`);
-  }
+  for (const [name, value] of Object.entries(errorHeaders(registryError))) reply.header(name, value);
   if (method === 'HEAD') {
     reply.header('content-length', Buffer.byteLength(body)).send();
   } else {
@@ -47,8 +45,12 @@ export function sendError(reply: FastifyReply, error: unknown, method?: string):
   }
 }
 
-function isOffsetDetail(detail: unknown): detail is { offset: number } {
-  return typeof detail === 'object' && detail !== null && typeof (detail as { offset?: unknown }).offset === 'number';
+/** Headers an error answer carries: where an upload stands after a refused chunk; a blob's size on a 416. */
+function errorHeaders(error: RegistryError): Record<string, string> {
+  const detail = (typeof error.detail === 'object' && error.detail !== null ? error.detail : {}) as { offset?: unknown; size?: unknown };
+  if (error.kind === 'RANGE_INVALID' && typeof detail.offset === 'number') return { range: `0-${Math.max(detail.offset - 1, 0)}` };
+  if (error.kind === 'RANGE_NOT_SATISFIABLE' && typeof detail.size === 'number') return { 'content-range': `bytes */${detail.size}` };
+  return {};
 }
 
 @Catch()

@@ -1,41 +1,47 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Tokens } from '@ocireg/config';
-import { RegistryRpcClient } from '@ocireg/contracts';
+import { MAX_PAGE, RegistryRpcClient } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { MediaTypes } from '@ocireg/oci';
 import { queryOf, requireDigest } from './http-util';
 
-/** Referrers per page: an index of this many descriptors stays far below the 4 MiB manifest limit. */
-export const REFERRERS_PAGE_SIZE = 1000;
-
-/** Tags lists and the catalog, paginated with `n` and `last` and a `Link` header when more remain. */
+/** Tags lists, the catalog and referrers, paginated with `n` and `last` and a `Link` header when more remain. */
 @Injectable()
 export class ListingHandler {
   constructor(@Inject(Tokens.rpc) private readonly rpc: RegistryRpcClient) {}
 
   async tags(name: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const page = parsePage(request);
-    const result = await this.rpc.call('tags.list', { repository: name, ...page });
-    this.send(reply, `/v2/${name}/tags/list`, page.n, result.tags, result);
+    const { n, last } = parsePage(request);
+    const { items, more } = await collect(n, last, async (size, after) => {
+      const page = await this.rpc.call('tags.list', { repository: name, n: size, last: after });
+      return { items: page.tags, more: page.more };
+    });
+    this.send(reply, `/v2/${name}/tags/list`, n, items, more, { name, tags: items });
   }
 
   async catalog(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const page = parsePage(request);
-    const result = await this.rpc.call('catalog.list', page);
-    this.send(reply, '/v2/_catalog', page.n, result.repositories, result);
+    const { n, last } = parsePage(request);
+    const { items, more } = await collect(n, last, async (size, after) => {
+      const page = await this.rpc.call('catalog.list', { n: size, last: after });
+      return { items: page.repositories, more: page.more };
+    });
+    this.send(reply, '/v2/_catalog', n, items, more, { repositories: items });
   }
 
-  /** GET /v2/<name>/referrers/<digest>: an image index of the manifests whose subject is the digest. */
+  /**
+   * GET /v2/<name>/referrers/<digest>: an image index of the manifests whose subject is the digest, one
+   * page of at most MAX_PAGE descriptors; a `Link` header names the next page when more remain.
+   */
   async referrers(name: string, reference: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { digest } = requireDigest(reference);
-    const page = parsePage(request);
-    const n = Math.min(page.n ?? REFERRERS_PAGE_SIZE, REFERRERS_PAGE_SIZE);
+    const { n, last } = parsePage(request);
     const artifactType = queryOf(request)['artifactType'] || undefined;
-    const { manifests } = await this.rpc.call('referrers.list', { repository: name, subject: digest, artifactType, n, last: page.last });
+    const size = Math.min(n ?? MAX_PAGE, MAX_PAGE);
+    const { manifests, more } = await this.rpc.call('referrers.list', { repository: name, subject: digest, artifactType, n: size, last });
     if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
     const filter = artifactType === undefined ? '' : `&artifactType=${encodeURIComponent(artifactType)}`;
-    this.linkNext(reply, `/v2/${name}/referrers/${digest}`, n, manifests.map((m) => m.digest), filter);
+    linkNext(reply, `/v2/${name}/referrers/${digest}`, size, manifests.map((m) => m.digest), more, filter);
     const index = {
       schemaVersion: 2,
       mediaType: MediaTypes.ociIndex,
@@ -50,17 +56,37 @@ export class ListingHandler {
     reply.status(200).header('content-type', MediaTypes.ociIndex).send(JSON.stringify(index));
   }
 
-  private send(reply: FastifyReply, path: string, n: number | undefined, items: string[], body: object): void {
-    this.linkNext(reply, path, n, items);
+  private send(reply: FastifyReply, path: string, n: number | undefined, items: string[], more: boolean, body: object): void {
+    if (n !== undefined) linkNext(reply, path, n, items, more);
     reply.status(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
   }
+}
 
-  /** `Link: <...?n=&last=>; rel="next"` when the page is full, so more may remain. */
-  private linkNext(reply: FastifyReply, path: string, n: number | undefined, items: string[], extraQuery = ''): void {
-    const last = items[items.length - 1];
-    if (n !== undefined && n > 0 && items.length === n && last !== undefined) {
-      reply.header('link', `<${path}?n=${n}&last=${encodeURIComponent(last)}${extraQuery}>; rel="next"`);
-    }
+type PageFetcher = (size: number, last: string | undefined) => Promise<{ items: string[]; more: boolean }>;
+
+/**
+ * Gathers `n` names (all of them when n is undefined) from pages of at most MAX_PAGE: a service answers one
+ * bounded page per message. `more` tells whether names remain after the last one returned.
+ */
+async function collect(n: number | undefined, last: string | undefined, fetchPage: PageFetcher): Promise<{ items: string[]; more: boolean }> {
+  const items: string[] = [];
+  if (n === 0) return { items, more: false };
+  let cursor = last;
+  for (;;) {
+    const size = Math.min(MAX_PAGE, n === undefined ? MAX_PAGE : n - items.length);
+    const page = await fetchPage(size, cursor);
+    items.push(...page.items);
+    cursor = items[items.length - 1];
+    if (!page.more || page.items.length === 0) return { items, more: false };
+    if (n !== undefined && items.length >= n) return { items, more: true };
+  }
+}
+
+/** `Link: <...?n=&last=>; rel="next"` when more remain after this page. */
+function linkNext(reply: FastifyReply, path: string, n: number, items: string[], more: boolean, extraQuery = ''): void {
+  const last = items[items.length - 1];
+  if (more && n > 0 && last !== undefined) {
+    reply.header('link', `<${path}?n=${n}&last=${encodeURIComponent(last)}${extraQuery}>; rel="next"`);
   }
 }
 

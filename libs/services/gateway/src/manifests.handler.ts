@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
 import { ManifestView, RegistryRpcClient } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
-import { digestOf, isTag, looksLikeDigest, parseManifest } from '@ocireg/oci';
+import { MediaTypes, digestOf, isTag, looksLikeDigest, parseManifest, readLimited } from '@ocireg/oci';
 import { type ContentStore, manifestKey } from '@ocireg/storage';
 import { bodyOf, requireDigest, sendEmpty } from './http-util';
 import { acceptedTypes, fallbackChild, isIndexType } from './content-negotiation';
@@ -35,18 +35,12 @@ export class ManifestsHandler {
     await this.rpc.call('manifest.put', {
       repository: name,
       tag: ref.tag,
-      manifest: {
-        digest,
-        mediaType: parsed.mediaType,
-        size: bytes.length,
-        storageKey,
-        blobs: parsed.blobs,
-        manifests: parsed.manifests,
-        subject: parsed.subject,
-        artifactType: parsed.artifactType,
-        annotations: parsed.annotations,
-      },
+      digest,
+      size: bytes.length,
+      storageKey,
+      contentType: request.headers['content-type'],
     });
+    this.cache.set(digest, bytes);
     const headers: Record<string, string> = { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest };
     if (parsed.subject) headers['oci-subject'] = parsed.subject;
     sendEmpty(reply, 201, headers);
@@ -74,12 +68,13 @@ export class ManifestsHandler {
   }
 
   /**
-   * The manifest to answer with: the stored one when the client accepts its type; for an index it does not
-   * accept, its linux/amd64 child when acceptable; otherwise MANIFEST_UNKNOWN (as Distribution answers).
+   * The manifest to answer with, as Distribution negotiates without schema 1: the stored one when the client
+   * accepts its type (a Docker schema2 manifest always: it was the default before Accept mattered); for an
+   * index or list it does not accept, its linux/amd64 child when acceptable; otherwise MANIFEST_UNKNOWN.
    */
   private async negotiate(name: string, manifest: ManifestView, request: FastifyRequest): Promise<ManifestView> {
     const accepted = acceptedTypes(request.headers['accept']);
-    if (!accepted || accepted.has(manifest.mediaType)) return manifest;
+    if (!accepted || accepted.has(manifest.mediaType) || manifest.mediaType === MediaTypes.dockerManifest) return manifest;
     const child = isIndexType(manifest.mediaType) ? fallbackChild(await this.bytesOf(manifest), accepted) : undefined;
     if (child) return this.rpc.call('manifest.resolve', { repository: name, reference: child });
     throw new RegistryError('MANIFEST_UNKNOWN', `the manifest is a ${manifest.mediaType}, which the Accept header does not allow`, {
@@ -104,15 +99,4 @@ function parseReference(reference: string): Reference {
   return { tag: reference };
 }
 
-/** Reads a stream into memory, refusing more than `limit` bytes (manifests are small and bounded). */
-async function readLimited(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    total += chunk.length;
-    if (total > limit) throw new RegistryError('MANIFEST_TOO_LARGE', `manifest exceeds ${limit} bytes`, { limit });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
-}
 

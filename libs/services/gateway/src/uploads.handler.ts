@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
 import { RegistryRpcClient, UploadView } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
-import { DigestAlgorithm, isRepositoryName } from '@ocireg/oci';
+import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oci';
 import type { AppendState, ContentStore } from '@ocireg/storage';
 import { bodyOf, discardBody, hasBody, queryOf, requireDigest, sendEmpty, uploadLocation, uploadRange } from './http-util';
 import { MeteredStream, UploadHashes } from './upload-hashes';
@@ -41,6 +41,10 @@ export class UploadsHandler {
           return sendEmpty(reply, 201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
         }
       }
+    }
+    const algorithm = query['digest-algorithm'];
+    if (algorithm !== undefined && !isDigestAlgorithm(algorithm)) {
+      throw new RegistryError('DIGEST_INVALID', 'unsupported digest algorithm', { algorithm });
     }
     if (query['digest'] !== undefined) {
       const wanted = requireDigest(query['digest']);

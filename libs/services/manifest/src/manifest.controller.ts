@@ -1,28 +1,53 @@
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { Tokens } from '@ocireg/config';
-import { ResponseOf, RpcErrorFilter, parseRequest } from '@ocireg/contracts';
+import { RegistryConfig, Tokens } from '@ocireg/config';
+import { RequestOf, ResponseOf, RpcErrorFilter, parseRequest } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
-import type { Metadata } from '@ocireg/metadata';
-import { isDigest, isTag } from '@ocireg/oci';
+import type { ManifestRecord, Metadata } from '@ocireg/metadata';
+import { isDigest, isTag, parseManifest, readLimited } from '@ocireg/oci';
+import type { ContentStore } from '@ocireg/storage';
+import { pageOf, withinBytes } from './pages';
 
-/** Manifest service: manifests, tags and the catalog. The gateway has already parsed and stored the bytes. */
+/** Budget for the descriptors of one referrers page, well inside a NATS message. */
+const REFERRERS_PAGE_BYTES = 512 * 1024;
+
+/** Manifest service: manifests, tags, referrers and the catalog. */
 @Controller()
 @UseFilters(RpcErrorFilter)
 export class ManifestController {
-  constructor(@Inject(Tokens.metadata) private readonly metadata: Metadata) {}
+  constructor(
+    @Inject(Tokens.config) private readonly config: RegistryConfig,
+    @Inject(Tokens.metadata) private readonly metadata: Metadata,
+    @Inject(Tokens.contentStore) private readonly store: ContentStore,
+  ) {}
 
+  /** Records a manifest the gateway verified and stored: everything it references must be in the repository. */
   @MessagePattern('manifest.put')
   async put(@Payload() payload: unknown): Promise<ResponseOf<'manifest.put'>> {
-    const { repository, tag, manifest } = parseRequest('manifest.put', payload);
-    if (tag !== undefined && !isTag(tag)) throw new RegistryError('TAG_INVALID', undefined, { tag });
-    const { missing } = await this.metadata.manifests.putManifest(repository, manifest, tag);
+    const request = parseRequest('manifest.put', payload);
+    if (request.tag !== undefined && !isTag(request.tag)) throw new RegistryError('TAG_INVALID', undefined, { tag: request.tag });
+    const parsed = parseManifest(await this.bytesOf(request), request.contentType);
+    const { missing } = await this.metadata.manifests.putManifest(
+      request.repository,
+      {
+        digest: request.digest,
+        mediaType: parsed.mediaType,
+        size: request.size,
+        storageKey: request.storageKey,
+        blobs: parsed.blobs,
+        manifests: parsed.manifests,
+        subject: parsed.subject,
+        artifactType: parsed.artifactType,
+        annotations: parsed.annotations,
+      },
+      request.tag,
+    );
     if (missing.length > 0) {
       throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, {
-        digests: missing,
+        digests: missing.slice(0, 100),
       });
     }
-    return { digest: manifest.digest };
+    return { digest: request.digest, subject: parsed.subject };
   }
 
   @MessagePattern('manifest.resolve')
@@ -32,7 +57,9 @@ export class ManifestController {
       ? await this.metadata.manifests.findManifest(repository, reference)
       : await this.metadata.manifests.resolveTag(repository, reference);
     if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { reference });
-    return manifest;
+    // Annotations can be large and the gateway does not need them to serve the manifest.
+    const { annotations: _annotations, ...view } = manifest;
+    return view;
   }
 
   @MessagePattern('manifest.delete')
@@ -48,20 +75,29 @@ export class ManifestController {
   @MessagePattern('referrers.list')
   async listReferrers(@Payload() payload: unknown): Promise<ResponseOf<'referrers.list'>> {
     const { repository, subject, artifactType, n, last } = parseRequest('referrers.list', payload);
-    return { manifests: await this.metadata.manifests.listReferrers(repository, subject, { artifactType, n, last }) };
+    const rows = await this.metadata.manifests.listReferrers(repository, subject, { artifactType, n: n + 1, last });
+    const page = pageOf(rows, n);
+    const manifests = withinBytes<ManifestRecord>(page.items, REFERRERS_PAGE_BYTES);
+    return { manifests, more: page.more || manifests.length < page.items.length };
   }
 
   @MessagePattern('tags.list')
   async listTags(@Payload() payload: unknown): Promise<ResponseOf<'tags.list'>> {
     const { repository, n, last } = parseRequest('tags.list', payload);
-    const tags = await this.metadata.manifests.listTags(repository, { n, last });
+    const tags = await this.metadata.manifests.listTags(repository, { n: n + 1, last });
     if (!tags) throw new RegistryError('NAME_UNKNOWN', undefined, { name: repository });
-    return { name: repository, tags };
+    const page = pageOf(tags, n);
+    return { name: repository, tags: page.items, more: page.more };
   }
 
   @MessagePattern('catalog.list')
   async listCatalog(@Payload() payload: unknown): Promise<ResponseOf<'catalog.list'>> {
     const { n, last } = parseRequest('catalog.list', payload);
-    return { repositories: await this.metadata.repositories.listRepositories({ n, last }) };
+    const page = pageOf(await this.metadata.repositories.listRepositories({ n: n + 1, last }), n);
+    return { repositories: page.items, more: page.more };
+  }
+
+  private async bytesOf(request: RequestOf<'manifest.put'>): Promise<Buffer> {
+    return readLimited(await this.store.read(request.storageKey), this.config.manifests.maxSize);
   }
 }
