@@ -293,6 +293,29 @@ describe.each(MODES)('Content Discovery (%s)', (mode) => {
       }
     });
 
+    it('"A Link header MUST be included in the response when the descriptor list cannot be returned in a single manifest": a large list pages with rel="next", every referrer exactly once', async () => {
+      // Referrers with large annotations: their descriptors do not fit in one page of the registry's answer.
+      const big = makeImage({ layers: 1, layerSize: 64 });
+      await pushImage(r.url, repo, big, 'large-list-subject');
+      const pushed: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const artifact = makeArtifact({
+          artifactType: 'application/vnd.example.large.v1',
+          subject: descriptorOf(big.manifest, OCI_MANIFEST),
+          annotations: { 'org.example.payload': randomBytes(48 * 1024).toString('hex') },
+        });
+        expect((await pushArtifact(r.url, repo, artifact, artifact.manifest.digest)).status).toBe(201);
+        pushed.push(artifact.manifest.digest);
+      }
+      const first = await fetch(`${r.url}/v2/${repo}/referrers/${big.manifest.digest}`);
+      await expectStatus(first, 200);
+      const firstPage = (await first.json()) as ReferrersIndex;
+      expect(firstPage.manifests.length).toBeLessThan(pushed.length);
+      expect(nextLink(first, first.url)).toBeDefined();
+      const { index } = await referrers(repo, big.manifest.digest);
+      expect(index.manifests.map((d) => d.digest).sort()).toEqual([...pushed].sort());
+    });
+
     it('?artifactType=: only matching referrers, and "the response MUST include a header OCI-Filters-Applied: artifactType"', async () => {
       const { first, index } = await referrers(repo, subject.manifest.digest, `?artifactType=${encodeURIComponent(SBOM)}`);
       expect(first.headers.get('oci-filters-applied')).toBe('artifactType');
