@@ -26,8 +26,48 @@ export interface S3StorageConfig {
   forcePathStyle: boolean;
 }
 
+/** TLS of the gateway: PEM file paths, read at start-up. */
+export interface TlsConfig {
+  certificate: string;
+  key: string;
+  /** CA certificates (PEM files) that client certificates must chain to (mutual TLS). */
+  clientCas: string[];
+}
+
+/**
+ * Who may do what. `none`: anyone may do anything (the embedded default). `htpasswd`: Basic auth against an
+ * htpasswd file (bcrypt). `token`: bearer tokens per Docker's token auth spec, from an external token server
+ * (verified with a root certificate bundle or a JWKS) or from the registry's own token endpoint (when a
+ * signing key is configured; users from the htpasswd file).
+ */
+export type AuthConfig =
+  | { mode: 'none' }
+  | { mode: 'htpasswd'; realm: string; htpasswdPath: string; policyPath?: string; login: LoginLimits }
+  | {
+      mode: 'token';
+      realm?: string;
+      service: string;
+      issuer: string;
+      rootCertBundlePath?: string;
+      jwksPath?: string;
+      signingAlgorithms?: string[];
+      /** The registry's own token endpoint: signing key (and optional certificate) PEM paths. */
+      signingKeyPath?: string;
+      signingCertPath?: string;
+      htpasswdPath?: string;
+      policyPath?: string;
+      tokenLifetimeSeconds: number;
+      login: LoginLimits;
+    };
+
+export interface LoginLimits {
+  maxFailures: number;
+  windowSeconds: number;
+}
+
 export interface RegistryConfig {
-  http: { host: string; port: number };
+  http: { host: string; port: number; tls?: TlsConfig };
+  auth: AuthConfig;
   log: { level: 'error' | 'warn' | 'info' | 'debug' };
   storage: (FilesystemStorageConfig | S3StorageConfig) & { deleteEnabled: boolean };
   database: { driver: 'postgres'; url: string; poolMax: number } | { driver: 'pglite'; dataDir: string };
@@ -100,7 +140,18 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
   const dataDir = resolve(cwd, get('REGISTRY_DATA_DIR') ?? 'data');
   const embedded = profile === 'embedded';
 
-  const http = take('REGISTRY_HTTP_ADDR', hostPort(), { host: '0.0.0.0', port: 5000 });
+  const addr = take('REGISTRY_HTTP_ADDR', hostPort(), { host: '0.0.0.0', port: 5000 });
+  const tlsCertificate = get('REGISTRY_HTTP_TLS_CERTIFICATE');
+  const tlsKey = get('REGISTRY_HTTP_TLS_KEY');
+  if ((tlsCertificate === undefined) !== (tlsKey === undefined)) {
+    problems.push('REGISTRY_HTTP_TLS_CERTIFICATE and REGISTRY_HTTP_TLS_KEY go together: set both or neither');
+  }
+  const clientCas = (get('REGISTRY_HTTP_TLS_CLIENTCAS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const http: RegistryConfig['http'] =
+    tlsCertificate && tlsKey
+      ? { ...addr, tls: { certificate: resolve(cwd, tlsCertificate), key: resolve(cwd, tlsKey), clientCas: clientCas.map((p) => resolve(cwd, p)) } }
+      : addr;
+  const auth = readAuth({ get, take, required, problems, cwd, duration, int });
   const level = take('REGISTRY_LOG_LEVEL', z.enum(['error', 'warn', 'info', 'debug']), 'info');
   const deleteEnabled = take('REGISTRY_STORAGE_DELETE_ENABLED', boolString, false);
 
@@ -165,6 +216,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     http,
+    auth,
     log: { level },
     storage: { ...storage, deleteEnabled },
     database,
@@ -195,4 +247,62 @@ function hostPort(): z.ZodType<{ host: string; port: number }> {
 function redisUrl(addr: { host: string; port: number }, password: string | undefined, db: number): string {
   const auth = password ? `:${encodeURIComponent(password)}@` : '';
   return `redis://${auth}${addr.host}:${addr.port}/${db}`;
+}
+
+interface Readers {
+  get: (name: string) => string | undefined;
+  take: <T>(name: string, schema: z.ZodType<T>, fallback: T) => T;
+  required: (name: string) => string;
+  problems: string[];
+  cwd: string;
+  duration: z.ZodType<number>;
+  int: (min: number, max: number) => z.ZodType<number>;
+}
+
+/** REGISTRY_AUTH (none | htpasswd | token) and its settings, with Distribution's names. */
+function readAuth({ get, take, required, problems, cwd, duration, int }: Readers): AuthConfig {
+  const mode = take('REGISTRY_AUTH', z.enum(['none', 'htpasswd', 'token']), 'none');
+  const path = (name: string) => {
+    const value = get(name);
+    return value === undefined ? undefined : resolve(cwd, value);
+  };
+  const login: LoginLimits = {
+    maxFailures: take('REGISTRY_AUTH_LOGIN_MAXFAILURES', int(1, 1_000_000), 10),
+    windowSeconds: take('REGISTRY_AUTH_LOGIN_WINDOW', duration, 15 * 60),
+  };
+  if (mode === 'htpasswd') {
+    return {
+      mode,
+      realm: get('REGISTRY_AUTH_HTPASSWD_REALM') ?? 'Registry Realm',
+      htpasswdPath: resolve(cwd, required('REGISTRY_AUTH_HTPASSWD_PATH')),
+      policyPath: path('REGISTRY_AUTH_POLICY_PATH'),
+      login,
+    };
+  }
+  if (mode === 'token') {
+    const signingKeyPath = path('REGISTRY_AUTH_TOKEN_SIGNINGKEY');
+    const rootCertBundlePath = path('REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE');
+    const jwksPath = path('REGISTRY_AUTH_TOKEN_JWKS');
+    if (!signingKeyPath && !rootCertBundlePath && !jwksPath) {
+      problems.push('REGISTRY_AUTH=token needs REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE or REGISTRY_AUTH_TOKEN_JWKS (an external token server), or REGISTRY_AUTH_TOKEN_SIGNINGKEY (the registry\'s own)');
+    }
+    const realm = get('REGISTRY_AUTH_TOKEN_REALM');
+    if (!realm && !signingKeyPath) problems.push('REGISTRY_AUTH_TOKEN_REALM is required with an external token server');
+    return {
+      mode,
+      realm,
+      service: get('REGISTRY_AUTH_TOKEN_SERVICE') ?? 'ocireg',
+      issuer: get('REGISTRY_AUTH_TOKEN_ISSUER') ?? 'ocireg',
+      rootCertBundlePath,
+      jwksPath,
+      signingAlgorithms: get('REGISTRY_AUTH_TOKEN_SIGNINGALGORITHMS')?.split(',').map((s) => s.trim()).filter(Boolean),
+      signingKeyPath,
+      signingCertPath: path('REGISTRY_AUTH_TOKEN_SIGNINGCERT'),
+      htpasswdPath: path('REGISTRY_AUTH_HTPASSWD_PATH'),
+      policyPath: path('REGISTRY_AUTH_POLICY_PATH'),
+      tokenLifetimeSeconds: take('REGISTRY_AUTH_TOKEN_EXPIRATION', duration, 300),
+      login,
+    };
+  }
+  return { mode: 'none' };
 }

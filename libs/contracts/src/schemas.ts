@@ -37,9 +37,13 @@ const page = { n: z.number().int().min(0).max(MAX_PAGE), last: z.string().option
 export const Contracts = {
   'blob.resolve': { request: z.object({ repository, digest }), response: blobRecord },
   'blob.mount': {
-    /** Without `from`, an automatic mount from any repository that holds the blob. */
-    request: z.object({ repository, digest, from: repository.optional() }),
+    request: z.object({ repository, digest, from: repository }),
     response: z.object({ blob: blobRecord.optional() }),
+  },
+  'blob.holders': {
+    /** Repositories that hold a blob (candidates for an automatic mount, filtered by the caller's rights). */
+    request: z.object({ digest, limit: z.number().int().min(1).max(MAX_PAGE) }),
+    response: z.object({ repositories: z.array(repository) }),
   },
   'blob.delete': { request: z.object({ repository, digest }), response: z.object({ deleted: z.literal(true) }) },
   'upload.start': { request: z.object({ repository, claim: z.boolean() }), response: uploadView },

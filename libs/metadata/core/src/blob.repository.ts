@@ -58,6 +58,15 @@ export class BlobRepository implements BlobMetadata {
     });
   }
 
+  async listBlobRepositories(digest: string, limit: number): Promise<string[]> {
+    const result = await this.sql.query<{ name: string }>(
+      `SELECT r.name FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+       WHERE rb.digest = $1 ORDER BY r.name COLLATE "C" LIMIT $2::bigint`,
+      [digest, limit],
+    );
+    return result.rows.map((row) => row.name);
+  }
+
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
     const result = await this.sql.query(
       `DELETE FROM repository_blobs rb

@@ -66,6 +66,8 @@ export interface BlobMetadata {
   mountBlob(repository: string, digest: string, from: string): Promise<BlobRecord | undefined>;
   /** Removes the repository's link to the blob; returns whether there was one. */
   unlinkBlob(repository: string, digest: string): Promise<boolean>;
+  /** Repositories that link the blob, in lexical order, at most `limit` (sources for an automatic mount). */
+  listBlobRepositories(digest: string, limit: number): Promise<string[]>;
 }
 
 export interface ManifestMetadata {

@@ -83,6 +83,17 @@ function defineMountTests(ctx: ContractContext): void {
     expect(await ctx.metadata.repositories.listRepositories({})).toEqual(['library/a', 'library/b']);
   });
 
+  it('lists the repositories that link a blob, in order and bounded', async () => {
+    const layer = blobRecord('layer');
+    for (const name of ['library/c', 'library/a', 'library/b']) await blobs().commitBlob(name, layer);
+    await blobs().commitBlob('library/d', blobRecord('other'));
+    expect(await blobs().listBlobRepositories(layer.digest, 10)).toEqual(['library/a', 'library/b', 'library/c']);
+    expect(await blobs().listBlobRepositories(layer.digest, 2)).toEqual(['library/a', 'library/b']);
+    await blobs().unlinkBlob('library/a', layer.digest);
+    expect(await blobs().listBlobRepositories(layer.digest, 10)).toEqual(['library/b', 'library/c']);
+    expect(await blobs().listBlobRepositories(digestOf('unknown'), 10)).toEqual([]);
+  });
+
   it('mounts nothing from a repository that does not link the blob', async () => {
     const layer = blobRecord('layer');
     await blobs().commitBlob('library/a', layer);

@@ -19,18 +19,18 @@ export class BlobController {
     return blob;
   }
 
-  /** Links a blob the registry holds into a repository: from `from`, or (automatic mount) from wherever it is. */
+  /** Links a blob into a repository from another repository that links it. */
   @MessagePattern('blob.mount')
   async mount(@Payload() payload: unknown): Promise<ResponseOf<'blob.mount'>> {
     const { repository, digest, from } = parseRequest('blob.mount', payload);
-    if (from !== undefined) {
-      const blob = await this.metadata.blobs.mountBlob(repository, digest, from);
-      return blob ? { blob } : {};
-    }
-    const held = await this.metadata.blobs.findBlob(digest);
-    if (!held) return {};
-    const { blob } = await this.metadata.blobs.commitBlob(repository, held);
-    return { blob };
+    const blob = await this.metadata.blobs.mountBlob(repository, digest, from);
+    return blob ? { blob } : {};
+  }
+
+  @MessagePattern('blob.holders')
+  async holders(@Payload() payload: unknown): Promise<ResponseOf<'blob.holders'>> {
+    const { digest, limit } = parseRequest('blob.holders', payload);
+    return { repositories: await this.metadata.blobs.listBlobRepositories(digest, limit) };
   }
 
   /** Unlinks a blob from a repository; its bytes stay while anything else references them. */

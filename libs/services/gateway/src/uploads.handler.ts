@@ -9,6 +9,10 @@ import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oc
 import type { AppendState, ContentStore } from '@ocireg/storage';
 import { bodyOf, discardBody, hasBody, queryOf, requireDigest, sendEmpty, uploadLocation, uploadRange } from './http-util';
 import { MeteredStream, UploadHashes } from './upload-hashes';
+import type { Caller } from './access/caller';
+
+/** Repositories an automatic mount considers as its source (the first the caller may pull wins). */
+const AUTOMATIC_MOUNT_CANDIDATES = 100;
 
 interface Appended {
   append: AppendState;
@@ -27,19 +31,13 @@ export class UploadsHandler {
   ) {}
 
   /** POST /v2/<name>/blobs/uploads/ : start an upload, a monolithic upload (?digest=) or a mount (?mount=&from=). */
-  async start(name: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async start(name: string, caller: Caller, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const query = queryOf(request);
     if (query['mount'] !== undefined) {
-      // With `from`: mount from that repository. Without: an automatic mount, from wherever the registry
-      // holds the blob. When there is nothing to mount, this is an ordinary upload (202).
       const { digest } = requireDigest(query['mount']);
-      const from = query['from'];
-      if (from === undefined || isRepositoryName(from)) {
-        const { blob } = await this.rpc.call('blob.mount', { repository: name, digest, from });
-        if (blob) {
-          discardBody(request);
-          return sendEmpty(reply, 201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
-        }
+      if (await this.mount(name, digest, query['from'], caller)) {
+        discardBody(request);
+        return sendEmpty(reply, 201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
       }
     }
     const algorithm = query['digest-algorithm'];
@@ -63,6 +61,23 @@ export class UploadsHandler {
       headers['oci-chunk-min-length'] = this.config.storage.partSize;
     }
     sendEmpty(reply, 202, headers);
+  }
+
+  /**
+   * Mounts a blob into `name`: from `from` when given, else (automatic mount) from a repository that holds it;
+   * only from a repository the caller may pull. False when there is nothing to mount: an ordinary upload.
+   */
+  private async mount(name: string, digest: string, from: string | undefined, caller: Caller): Promise<boolean> {
+    let sources: string[];
+    if (from !== undefined) {
+      sources = isRepositoryName(from) ? [from] : [];
+    } else {
+      sources = (await this.rpc.call('blob.holders', { digest, limit: AUTOMATIC_MOUNT_CANDIDATES })).repositories;
+    }
+    const source = sources.find((repository) => caller.may(repository, 'pull'));
+    if (source === undefined) return false;
+    const { blob } = await this.rpc.call('blob.mount', { repository: name, digest, from: source });
+    return blob !== undefined;
   }
 
   /** GET /v2/<name>/blobs/uploads/<id> : how many bytes the upload has. */

@@ -7,6 +7,7 @@ import { ListingHandler } from './listing.handler';
 import { ManifestsHandler } from './manifests.handler';
 import { ROUTE_METHODS, V2Route, parseV2Path } from './routes';
 import { UploadsHandler } from './uploads.handler';
+import { ANYONE } from './access/caller';
 
 /**
  * The /v2 API. Repository names contain slashes, so the path is parsed once into a typed route
@@ -50,7 +51,7 @@ export class V2Controller {
         if (method === 'DELETE') return this.blobs.delete(route.name, route.digest, reply);
         return this.blobs.get(route.name, route.digest, request, reply, method === 'HEAD');
       case 'uploads':
-        return this.uploads.start(route.name, request, reply);
+        return this.uploads.start(route.name, ANYONE, request, reply);
       case 'upload':
         if (method === 'GET') return this.uploads.status(route.name, route.id, reply);
         if (method === 'PATCH') return this.uploads.patch(route.name, route.id, request, reply);
