@@ -3,3 +3,4 @@ export * from './registries';
 export * from './oci-fixtures';
 export * from './s3';
 export * from './registry-http';
+export * from './pki';

@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,13 +52,19 @@ export async function stopApp(proc: RegistryProcess): Promise<void> {
 }
 
 /** Waits until GET <url>/v2/ answers 200, failing with the processes' output when one dies or time runs out. */
-export async function waitForRegistry(url: string, procs: RegistryProcess[], timeoutMs = 60_000): Promise<void> {
+export async function waitForRegistry(
+  url: string,
+  procs: RegistryProcess[],
+  timeoutMs = 60_000,
+  tls: ClientTls = {},
+  ok: readonly number[] = [],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const dead = procs.find((p) => p.child.exitCode !== null);
     if (dead) throw new Error(`${dead.name} exited with ${dead.child.exitCode}:\n${dead.output()}`);
     try {
-      if (await servicesAnswer(url)) return;
+      if (await servicesAnswer(url, tls, ok)) return;
     } catch {
       // not listening yet
     }
@@ -65,19 +73,46 @@ export async function waitForRegistry(url: string, procs: RegistryProcess[], tim
   throw new Error(`registry at ${url} did not start:\n${procs.map((p) => `--- ${p.name}\n${p.output()}`).join('\n')}`);
 }
 
+/** TLS material a test client uses to reach an HTTPS registry: the CA to trust, and a client certificate. */
+export interface ClientTls {
+  ca?: string;
+  clientCert?: { cert: string; key: string };
+}
+
+/** Status of a request with node:http(s), so that a private CA and client certificates can be used. */
+export function statusOf(url: string, method: string, tls: ClientTls = {}): Promise<number> {
+  const target = new URL(url);
+  const options = {
+    method,
+    ca: tls.ca ? readFileSync(tls.ca) : undefined,
+    cert: tls.clientCert ? readFileSync(tls.clientCert.cert) : undefined,
+    key: tls.clientCert ? readFileSync(tls.clientCert.key) : undefined,
+  };
+  return new Promise((resolveStatus, reject) => {
+    const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, options, (res) => {
+      res.resume();
+      res.on('end', () => resolveStatus(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /**
  * True when the gateway and every service behind it answer: the base endpoint (gateway), the catalog
- * (manifest service), a blob HEAD (blob service) and an upload status (upload service).
+ * (manifest service), a blob HEAD (blob service) and an upload status (upload service). With access control
+ * on, an answer of 401 proves the gateway is up but not the services: such registries are probed with `ok`.
  */
-async function servicesAnswer(url: string): Promise<boolean> {
-  const probes: Array<[string, RequestInit, number]> = [
-    ['/v2/', {}, 200],
-    ['/v2/_catalog', {}, 200],
-    [`/v2/readiness/probe/blobs/sha256:${'0'.repeat(64)}`, { method: 'HEAD' }, 404],
-    ['/v2/readiness/probe/blobs/uploads/00000000-0000-4000-8000-000000000000', {}, 404],
+async function servicesAnswer(url: string, tls: ClientTls, ok: readonly number[]): Promise<boolean> {
+  const probes: Array<[string, string, number]> = [
+    ['/v2/', 'GET', 200],
+    ['/v2/_catalog', 'GET', 200],
+    [`/v2/readiness/probe/blobs/sha256:${'0'.repeat(64)}`, 'HEAD', 404],
+    ['/v2/readiness/probe/blobs/uploads/00000000-0000-4000-8000-000000000000', 'GET', 404],
   ];
-  for (const [path, init, status] of probes) {
-    if ((await fetch(`${url}${path}`, init)).status !== status) return false;
+  for (const [path, method, status] of probes) {
+    const answer = await statusOf(`${url}${path}`, method, tls);
+    if (answer !== status && !ok.includes(answer)) return false;
   }
   return true;
 }

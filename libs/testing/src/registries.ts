@@ -23,6 +23,19 @@ export interface StartOptions {
   storage?: 's3' | 'filesystem';
   /** Embedded registry's data directory; when given, it is kept after stop() (to start again on it). */
   dataDir?: string;
+  /** CA (PEM path) to trust and client certificate to present when the registry serves HTTPS. */
+  ca?: string;
+  clientCert?: { cert: string; key: string };
+  /** Statuses that also count as "up" while waiting (401/403 when access control is on). */
+  readyStatuses?: number[];
+}
+
+function schemeOf(options: StartOptions): string {
+  return options.env?.['REGISTRY_HTTP_TLS_CERTIFICATE'] ? 'https' : 'http';
+}
+
+function waitFor(url: string, procs: RegistryProcess[], options: StartOptions): Promise<void> {
+  return waitForRegistry(url, procs, 60_000, { ca: options.ca, clientCert: options.clientCert }, options.readyStatuses ?? []);
 }
 
 /** The embedded registry: one process, in-process transport, filesystem + PGlite + file sessions in a temp dir. */
@@ -31,9 +44,9 @@ export async function startEmbedded(options: StartOptions = {}): Promise<TestReg
   const removeData = () => (options.dataDir ? undefined : removeDir(dataDir));
   const port = await freePort();
   const proc = startApp('registry', { REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_DATA_DIR: dataDir, ...options.env });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${schemeOf(options)}://127.0.0.1:${port}`;
   try {
-    await waitForRegistry(url, [proc]);
+    await waitFor(url, [proc], options);
   } catch (error) {
     await stopApp(proc);
     removeData();
@@ -92,11 +105,11 @@ export async function startDistributed(options: StartOptions = {}): Promise<Test
     for (let i = 0; i < (options.gateways ?? 1); i++) {
       const port = await freePort();
       processes.push(startApp('gateway', { ...env, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}` }, `gateway-${i}`));
-      urls.push(`http://127.0.0.1:${port}`);
+      urls.push(`${schemeOf(options)}://127.0.0.1:${port}`);
     }
-    for (const url of urls) await waitForRegistry(url, processes);
+    for (const url of urls) await waitFor(url, processes, options);
     const first = urls[0] ?? '';
-    return { mode: 'distributed', url: first, urls, host: first.replace('http://', ''), processes, stop };
+    return { mode: 'distributed', url: first, urls, host: first.replace(/^https?:\/\//, ''), processes, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import {
+  NOT_BLOCKED, blockedFor, validateFailureLimiterOptions, windowMilliseconds,
+} from '@ocireg/ratelimit';
+import type { FailureLimiter, FailureLimiterOptions, FailureLimiterState } from '@ocireg/ratelimit';
+
+export interface RedisFailureLimiterOptions extends FailureLimiterOptions {
+  /** An existing client to use instead of opening one. It is left open by close(): its owner closes it. */
+  client?: Redis;
+  /** `redis://[:password@]host[:port][/db]`. Values in the URL take precedence over host/port/password/db. */
+  url?: string;
+  host?: string;
+  port?: number;
+  password?: string;
+  db?: number;
+  /** Prefix of every key this limiter writes. Default `ocireg:ratelimit:`. */
+  keyPrefix?: string;
+}
+
+export const DEFAULT_FAILURE_LIMITER_KEY_PREFIX = 'ocireg:ratelimit:';
+
+/**
+ * Counts one failure under KEYS[1]; the first failure starts the window of ARGV[1] milliseconds (a counter
+ * without a TTL, which only outside writes could leave, gets one too, so nothing blocks forever).
+ * Returns {count, remaining milliseconds of the window}.
+ */
+const FAIL_LUA = `
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if count == 1 or ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+`;
+
+/** Reads the counter under KEYS[1]: {count, remaining milliseconds}, {0, 0} when absent; repairs a missing TTL. */
+const CHECK_LUA = `
+local value = redis.call('GET', KEYS[1])
+if not value then
+  return {0, 0}
+end
+local count = tonumber(value)
+if not count then
+  return redis.error_reply('ERR corrupt failure counter under ' .. KEYS[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then
+  return {0, 0}
+end
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+`;
+
+interface Script {
+  lua: string;
+  sha: string;
+}
+
+const FAIL_SCRIPT = script(FAIL_LUA);
+const CHECK_SCRIPT = script(CHECK_LUA);
+
+/**
+ * Failure limiting shared by every gateway replica: one integer counter per key in Redis, expiring with its
+ * window; each operation is one atomic Lua script, so concurrent failures from any number of processes count
+ * exactly. Keys are stored as the SHA-256 of the caller's key, so their length and characters do not matter
+ * (and user names or addresses are not kept in the clear).
+ */
+export class RedisFailureLimiter implements FailureLimiter {
+  private readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private readonly keyPrefix: string;
+  private readonly maxFailures: number;
+  private readonly windowMs: number;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RedisFailureLimiterOptions) {
+    const valid = validateFailureLimiterOptions(options);
+    this.maxFailures = valid.maxFailures;
+    this.windowMs = windowMilliseconds(valid);
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_FAILURE_LIMITER_KEY_PREFIX;
+    if (options.client) {
+      this.client = options.client;
+      this.ownsClient = false;
+      return;
+    }
+    const connection = {
+      lazyConnect: true,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.port !== undefined && { port: options.port }),
+      ...(options.password !== undefined && { password: options.password }),
+      ...(options.db !== undefined && { db: options.db }),
+    };
+    this.client = options.url !== undefined ? new Redis(options.url, connection) : new Redis(connection);
+    this.ownsClient = true;
+  }
+
+  async init(): Promise<void> {
+    if (this.client.status === 'wait') {
+      await this.client.connect();
+    }
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) {
+      this.closing ??= this.quit();
+      await this.closing;
+    }
+  }
+
+  private async quit(): Promise<void> {
+    if (this.client.status === 'end' || this.client.status === 'close') {
+      return;
+    }
+    if (this.client.status === 'wait') {
+      // Never connected (lazyConnect): nothing to say goodbye to.
+      this.client.disconnect();
+      return;
+    }
+    await this.client.quit();
+  }
+
+  async check(key: string): Promise<FailureLimiterState> {
+    return this.state(await this.run(CHECK_SCRIPT, key));
+  }
+
+  async fail(key: string): Promise<FailureLimiterState> {
+    return this.state(await this.run(FAIL_SCRIPT, key));
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.client.del(this.redisKey(key));
+  }
+
+  /** The Redis key that holds the counter of `key`. */
+  redisKey(key: string): string {
+    return this.keyPrefix + createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('hex');
+  }
+
+  private state([count, remainingMs]: [number, number]): FailureLimiterState {
+    return count >= this.maxFailures && remainingMs > 0 ? blockedFor(remainingMs) : { ...NOT_BLOCKED };
+  }
+
+  private async run(which: Script, key: string): Promise<[number, number]> {
+    const args = [this.redisKey(key), String(this.windowMs)];
+    let result: unknown;
+    try {
+      result = await this.client.evalsha(which.sha, 1, ...args);
+    } catch (error) {
+      if (!isNoScriptError(error)) {
+        throw error;
+      }
+      // First use on this server (or after SCRIPT FLUSH): EVAL loads the script into the cache.
+      result = await this.client.eval(which.lua, 1, ...args);
+    }
+    return parseCounter(result);
+  }
+}
+
+function script(lua: string): Script {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+function parseCounter(result: unknown): [number, number] {
+  if (Array.isArray(result) && result.length === 2) {
+    const [count, remainingMs]: unknown[] = result;
+    if (typeof count === 'number' && typeof remainingMs === 'number') {
+      return [count, remainingMs];
+    }
+  }
+  throw new Error(`unexpected reply from the failure limiter script: ${JSON.stringify(result)}`);
+}
+
+function isNoScriptError(error: unknown): boolean {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' && message.startsWith('NOSCRIPT');
+}
