@@ -64,4 +64,25 @@ describe('loadConfig', () => {
     expect(parseDurationSeconds('soon')).toBeUndefined();
     expect(parseDurationSeconds('10x')).toBeUndefined();
   });
+
+  it('reads TLS files and insists on certificate and key together', () => {
+    const config = loadConfig({ REGISTRY_HTTP_TLS_CERTIFICATE: 'c.pem', REGISTRY_HTTP_TLS_KEY: 'k.pem', REGISTRY_HTTP_TLS_CLIENTCAS: 'a.pem, b.pem' }, 'embedded', '/etc/r');
+    expect(config.http.tls).toEqual({ certificate: '/etc/r/c.pem', key: '/etc/r/k.pem', clientCas: ['/etc/r/a.pem', '/etc/r/b.pem'] });
+    expect(() => loadConfig({ REGISTRY_HTTP_TLS_CERTIFICATE: 'c.pem' }, 'embedded')).toThrow(/REGISTRY_HTTP_TLS_KEY/);
+  });
+
+  it("reads Distribution's auth settings", () => {
+    expect(loadConfig({}, 'embedded').auth).toEqual({ mode: 'none' });
+    const htpasswd = loadConfig({ REGISTRY_AUTH: 'htpasswd', REGISTRY_AUTH_HTPASSWD_PATH: 'users', REGISTRY_AUTH_HTPASSWD_REALM: 'R' }, 'embedded', '/etc/r');
+    expect(htpasswd.auth).toMatchObject({ mode: 'htpasswd', realm: 'R', htpasswdPath: '/etc/r/users', login: { maxFailures: 10, windowSeconds: 900 } });
+    const token = loadConfig(
+      { REGISTRY_AUTH: 'token', REGISTRY_AUTH_TOKEN_REALM: 'https://auth/token', REGISTRY_AUTH_TOKEN_SERVICE: 's', REGISTRY_AUTH_TOKEN_ISSUER: 'i', REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE: 'roots.pem' },
+      'embedded',
+      '/etc/r',
+    );
+    expect(token.auth).toMatchObject({ mode: 'token', realm: 'https://auth/token', service: 's', issuer: 'i', rootCertBundlePath: '/etc/r/roots.pem' });
+    expect(() => loadConfig({ REGISTRY_AUTH: 'htpasswd' }, 'embedded')).toThrow(/REGISTRY_AUTH_HTPASSWD_PATH/);
+    expect(() => loadConfig({ REGISTRY_AUTH: 'token', REGISTRY_AUTH_TOKEN_REALM: 'x' }, 'embedded')).toThrow(/ROOTCERTBUNDLE/);
+    expect(() => loadConfig({ REGISTRY_AUTH: 'token', REGISTRY_AUTH_TOKEN_JWKS: 'k.json' }, 'embedded')).toThrow(/REGISTRY_AUTH_TOKEN_REALM/);
+  });
 });

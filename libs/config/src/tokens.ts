@@ -5,4 +5,6 @@ export const Tokens = {
   contentStore: 'ocireg:ContentStore',
   uploadSessions: 'ocireg:UploadSessionStore',
   rpc: 'ocireg:RegistryRpcClient',
+  accessControl: 'ocireg:AccessControl',
+  tokenServer: 'ocireg:TokenServer',
 } as const;

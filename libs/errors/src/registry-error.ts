@@ -13,6 +13,8 @@ export class RegistryError extends Error {
     readonly kind: ErrorKind,
     message?: string,
     readonly detail?: unknown,
+    /** HTTP headers the answer carries (WWW-Authenticate, Retry-After); they never cross the transport. */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message ?? ERROR_CATALOGUE[kind].message);
     this.name = 'RegistryError';

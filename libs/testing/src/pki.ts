@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface TestPki {
@@ -16,6 +16,7 @@ function openssl(args: string[], cwd: string): void {
 
 /** A throw-away certificate authority in `dir` (openssl), for TLS and mutual-TLS tests. */
 export function createPki(dir: string): TestPki {
+  mkdirSync(dir, { recursive: true });
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.crt');
   openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKey, '-out', caCert, '-days', '2', '-subj', '/CN=ocireg test CA'], dir);

@@ -1,6 +1,7 @@
 import type { RegistryConfig } from '@ocireg/config';
 import { RegistryRpcClient } from '@ocireg/contracts';
 import { readFile } from 'node:fs/promises';
+import { openAccess } from './access';
 import { GatewayTls, createGateway } from '@ocireg/gateway-feature';
 import type { RegistryTransport } from '@ocireg/messaging';
 import { Lifecycle, Started, logLevels, openContentStore, openTransport } from '@ocireg/runtime';
@@ -12,7 +13,8 @@ export async function startGateway(config: RegistryConfig, transport: RegistryTr
   const rpc = new RegistryRpcClient(transport.createClient(), config.transport.driver === 'nats' ? config.transport.timeoutMs : 30_000);
   await rpc.connect();
   life.add(() => rpc.close());
-  const app = await createGateway({ config, rpc, store }, logLevels(config), await readTls(config));
+  const { access, tokenServer } = await openAccess(config, life);
+  const app = await createGateway({ config, rpc, store, access, tokenServer }, logLevels(config), await readTls(config));
   await app.listen(config.http.port, config.http.host);
   life.add(() => app.close());
   const address = app.getHttpServer().address();

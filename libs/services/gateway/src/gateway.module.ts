@@ -6,12 +6,22 @@ import { BlobsHandler } from './blobs.handler';
 import { ListingHandler } from './listing.handler';
 import { ManifestsHandler } from './manifests.handler';
 import { UploadsHandler } from './uploads.handler';
+import { TokenController } from './token.controller';
 import { V2Controller } from './v2.controller';
+import type { TokenServer } from './access/token-server';
+import type { AccessControl } from './access/access-control';
+import { ANYONE } from './access/caller';
+
+const OPEN_ACCESS: AccessControl = { authorize: async () => ANYONE };
 
 export interface GatewayDeps {
   config: RegistryConfig;
   rpc: RegistryRpcClient;
   store: ContentStore;
+  /** Who may do what; anyone anything when absent (REGISTRY_AUTH=none). */
+  access?: AccessControl;
+  /** The registry's own token endpoint, when it issues tokens. */
+  tokenServer?: TokenServer;
 }
 
 @Module({})
@@ -19,7 +29,7 @@ export class GatewayModule {
   static register(deps: GatewayDeps): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [V2Controller],
+      controllers: [V2Controller, TokenController],
       providers: [
         BlobsHandler,
         UploadsHandler,
@@ -28,6 +38,8 @@ export class GatewayModule {
         { provide: Tokens.config, useValue: deps.config },
         { provide: Tokens.rpc, useValue: deps.rpc },
         { provide: Tokens.contentStore, useValue: deps.store },
+        { provide: Tokens.accessControl, useValue: deps.access ?? OPEN_ACCESS },
+        { provide: Tokens.tokenServer, useValue: deps.tokenServer },
       ],
     };
   }

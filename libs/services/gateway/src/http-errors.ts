@@ -37,7 +37,7 @@ export function sendError(reply: FastifyReply, error: unknown, method?: string):
   }
   const body = JSON.stringify(errorEnvelope([registryError]));
   reply.status(registryError.httpStatus).header('content-type', 'application/json; charset=utf-8');
-  for (const [name, value] of Object.entries(errorHeaders(registryError))) reply.header(name, value);
+  for (const [name, value] of Object.entries({ ...errorHeaders(registryError), ...registryError.headers })) reply.header(name, value);
   if (method === 'HEAD') {
     reply.header('content-length', Buffer.byteLength(body)).send();
   } else {

@@ -5,6 +5,7 @@ import { MAX_PAGE, RegistryRpcClient } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { MediaTypes } from '@ocireg/oci';
 import { queryOf, requireDigest } from './http-util';
+import type { Caller } from './access/caller';
 
 /** Tags lists, the catalog and referrers, paginated with `n` and `last` and a `Link` header when more remain. */
 @Injectable()
@@ -20,12 +21,14 @@ export class ListingHandler {
     this.send(reply, `/v2/${name}/tags/list`, n, items, more, { name, tags: items });
   }
 
-  async catalog(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /** GET /v2/_catalog: the repositories the caller may pull, paginated. */
+  async catalog(caller: Caller, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { n, last } = parsePage(request);
-    const { items, more } = await collect(n, last, async (size, after) => {
+    const fetchPage: PageFetcher = async (size, after) => {
       const page = await this.rpc.call('catalog.list', { n: size, last: after });
       return { items: page.repositories, more: page.more };
-    });
+    };
+    const { items, more } = await collect(n, last, fetchPage, (repository) => caller.seesInCatalog(repository));
     this.send(reply, '/v2/_catalog', n, items, more, { repositories: items });
   }
 
@@ -65,18 +68,26 @@ export class ListingHandler {
 type PageFetcher = (size: number, last: string | undefined) => Promise<{ items: string[]; more: boolean }>;
 
 /**
- * Gathers `n` names (all of them when n is undefined) from pages of at most MAX_PAGE: a service answers one
- * bounded page per message. `more` tells whether names remain after the last one returned.
+ * Gathers `n` names (all of them when n is undefined) that `keep` accepts, from pages of at most MAX_PAGE: a
+ * service answers one bounded page per message. `more` tells whether names may remain after the last one.
  */
-async function collect(n: number | undefined, last: string | undefined, fetchPage: PageFetcher): Promise<{ items: string[]; more: boolean }> {
+async function collect(
+  n: number | undefined,
+  last: string | undefined,
+  fetchPage: PageFetcher,
+  keep: (name: string) => boolean = () => true,
+): Promise<{ items: string[]; more: boolean }> {
   const items: string[] = [];
   if (n === 0) return { items, more: false };
   let cursor = last;
   for (;;) {
     const size = Math.min(MAX_PAGE, n === undefined ? MAX_PAGE : n - items.length);
     const page = await fetchPage(size, cursor);
-    items.push(...page.items);
-    cursor = items[items.length - 1];
+    for (const name of page.items) {
+      if (n !== undefined && items.length === n) return { items, more: true };
+      if (keep(name)) items.push(name);
+    }
+    cursor = page.items[page.items.length - 1] ?? cursor;
     if (!page.more || page.items.length === 0) return { items, more: false };
     if (n !== undefined && items.length >= n) return { items, more: true };
   }

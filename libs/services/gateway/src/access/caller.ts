@@ -6,10 +6,13 @@ export interface Caller {
   readonly user?: string;
   may(repository: string, action: Action): boolean;
   readonly mayListCatalog: boolean;
+  /** Whether the catalog shows this repository to the caller (those they may pull). */
+  seesInCatalog(repository: string): boolean;
 }
 
 /** The caller when access control is off: anyone may do anything. */
 export const ANYONE: Caller = {
   may: () => true,
   mayListCatalog: true,
+  seesInCatalog: () => true,
 };
