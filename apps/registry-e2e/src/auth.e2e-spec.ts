@@ -198,6 +198,7 @@ describe.each<RunMode>(['embedded', 'distributed'])('Docker token auth with the 
         REGISTRY_AUTH_TOKEN_SERVICE: 'test-registry',
         REGISTRY_AUTH_HTPASSWD_PATH: files.htpasswd,
         REGISTRY_AUTH_POLICY_PATH: files.policy,
+        REGISTRY_LOG_LEVEL: 'debug',
       },
     });
   }, 120_000);
@@ -242,6 +243,17 @@ describe.each<RunMode>(['embedded', 'distributed'])('Docker token auth with the 
     expect(push.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     const pull = await fetch(`${registry.url}/v2/team/app/manifests/v1`, { headers: { authorization: `Bearer ${bob['token']}` } });
     expect(pull.status).toBe(200);
+    const del = await fetch(`${registry.url}/v2/team/app/manifests/v1`, { method: 'DELETE', headers: { authorization: `Bearer ${bob['token']}` } });
+    expect(del.status).toBe(401);
+    expect(del.headers.get('www-authenticate')).toContain('scope="repository:team/app:delete",error="insufficient_scope"');
+  });
+
+  it('never writes passwords or tokens to its logs (even at debug level)', async () => {
+    const issued = await token('alice', 'alice-secret', 'repository:team/app:pull');
+    await fetch(`${registry.url}/v2/team/app/manifests/v1`, { headers: { authorization: `Bearer ${issued['token']}` } });
+    await fetch(`${registry.url}/v2/team/app/manifests/v1`, { headers: { authorization: 'Bearer forged.token.value' } });
+    const logs = registry.processes.map((p) => p.output()).join('\n');
+    for (const secret of ['alice-secret', 'bob-secret', String(issued['token']), 'forged.token.value']) expect(logs).not.toContain(secret);
   });
 
   it('issues anonymous tokens that pull only what anonymous callers may', async () => {
