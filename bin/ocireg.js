@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Runs a built app: `node bin/ocireg.js <registry|gateway|blob-service|manifest-service|upload-service>`.
+// Runs a built app: `node bin/ocireg.js <registry|gateway|blob-service|manifest-service|upload-service|migrate>`.
 // The libs are imported by their '@ocireg/*' aliases; map them onto the compiled tree in dist/.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
 
-const APPS = ['registry', 'gateway', 'blob-service', 'manifest-service', 'upload-service'];
+const APPS = ['registry', 'gateway', 'blob-service', 'manifest-service', 'upload-service', 'migrate'];
 const app = process.argv[2];
 if (!APPS.includes(app)) {
   process.stderr.write(`usage: ocireg <${APPS.join('|')}>\n`);

@@ -1,2 +1,2 @@
-export { runService, startServices, SERVICE_NAMES } from './run-services';
+export { runService, startServices, migrateDatabase, SERVICE_NAMES } from './run-services';
 export type { ServiceName } from './run-services';

@@ -5,7 +5,7 @@ import type { RegistryConfig } from '@ocireg/config';
 import { BLOB_SERVICE_QUEUE, BlobServiceModule } from '@ocireg/blob-feature';
 import { MANIFEST_SERVICE_QUEUE, ManifestServiceModule } from '@ocireg/manifest-feature';
 import type { RegistryTransport } from '@ocireg/messaging';
-import { Metadata, SqlClient, createMetadata, migrate } from '@ocireg/metadata';
+import { Metadata, SqlClient, createMetadata, migrate, migrations } from '@ocireg/metadata';
 import { PgSqlClient, ensureDatabase } from '@ocireg/metadata-pg';
 import { PgliteSqlClient } from '@ocireg/metadata-pglite';
 import { Lifecycle, Started, logLevels, openContentStore, openTransport } from '@ocireg/runtime';
@@ -36,6 +36,13 @@ async function openSql(config: RegistryConfig): Promise<SqlClient> {
     throw error;
   }
   return sql;
+}
+
+/** Opens the metadata database, applies pending migrations, closes it; returns how many migrations exist. */
+export async function migrateDatabase(config: RegistryConfig): Promise<number> {
+  const sql = await openSql(config);
+  await sql.close();
+  return migrations.length;
 }
 
 async function openUploadSessions(config: RegistryConfig): Promise<UploadSessionStore> {
