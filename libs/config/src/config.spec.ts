@@ -3,7 +3,8 @@ import { ConfigError, loadConfig, parseDurationSeconds } from './config';
 describe('loadConfig', () => {
   it('gives the embedded profile a self-contained default under ./data', () => {
     const config = loadConfig({}, 'embedded', '/srv');
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 5000 });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 5000, drainTimeoutSeconds: 30 });
+    expect(config.http.debug).toBeUndefined();
     expect(config.storage).toMatchObject({ driver: 'filesystem', rootDirectory: '/srv/data/content', deleteEnabled: false });
     expect(config.database).toEqual({ driver: 'pglite', dataDir: '/srv/data/metadata' });
     expect(config.sessions).toEqual({ driver: 'file', directory: '/srv/data/uploads' });
@@ -36,7 +37,7 @@ describe('loadConfig', () => {
       },
       'distributed',
     );
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 5001 });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 5001, drainTimeoutSeconds: 30 });
     expect(config.storage).toMatchObject({ driver: 's3', endPoint: 'minio', port: 9000, useSSL: false, bucket: 'b', rootDirectory: 'registry', deleteEnabled: true });
     expect(config.sessions).toMatchObject({ url: 'redis://:p%40ss@redis:6380/0' });
     expect(config.log.level).toBe('debug');
@@ -55,6 +56,16 @@ describe('loadConfig', () => {
     for (const name of ['REGISTRY_HTTP_ADDR', 'REGISTRY_LOG_LEVEL', 'REGISTRY_STORAGE_S3_ACCESSKEY', 'REGISTRY_STORAGE_S3_BUCKET']) {
       expect(message).toContain(name);
     }
+  });
+
+  it('reads the operations listener address and the drain timeout', () => {
+    const config = loadConfig({ REGISTRY_HTTP_DEBUG_ADDR: ':5001', REGISTRY_HTTP_DRAINTIMEOUT: '1m30s' }, 'distributed');
+    expect(config.http.debug).toEqual({ host: '0.0.0.0', port: 5001 });
+    expect(config.http.drainTimeoutSeconds).toBe(90);
+    expect(loadConfig({ REGISTRY_HTTP_DEBUG_ADDR: '127.0.0.1:9090' }, 'embedded').http.debug).toEqual({ host: '127.0.0.1', port: 9090 });
+    expect(() => loadConfig({ REGISTRY_HTTP_DEBUG_ADDR: 'localhost', REGISTRY_HTTP_DRAINTIMEOUT: 'soon' }, 'embedded')).toThrow(
+      /REGISTRY_HTTP_DEBUG_ADDR[\s\S]*REGISTRY_HTTP_DRAINTIMEOUT/,
+    );
   });
 
   it('parses Go-style durations', () => {

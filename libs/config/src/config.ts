@@ -65,8 +65,22 @@ export interface LoginLimits {
   windowSeconds: number;
 }
 
+/** The operations listener (Distribution's `http.debug.addr`): /healthz, /readyz and /metrics. */
+export interface DebugConfig {
+  host: string;
+  port: number;
+}
+
 export interface RegistryConfig {
-  http: { host: string; port: number; tls?: TlsConfig };
+  http: {
+    host: string;
+    port: number;
+    tls?: TlsConfig;
+    /** Where the operations listener serves; none when unset. */
+    debug?: DebugConfig;
+    /** On SIGTERM, how long in-flight requests may take to finish before connections are closed. */
+    drainTimeoutSeconds: number;
+  };
   auth: AuthConfig;
   log: { level: 'error' | 'warn' | 'info' | 'debug' };
   storage: (FilesystemStorageConfig | S3StorageConfig) & { deleteEnabled: boolean };
@@ -141,6 +155,9 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
   const embedded = profile === 'embedded';
 
   const addr = take('REGISTRY_HTTP_ADDR', hostPort(), { host: '0.0.0.0', port: 5000 });
+  const debug = take<DebugConfig | undefined>('REGISTRY_HTTP_DEBUG_ADDR', hostPort(), undefined);
+  const drainTimeoutSeconds = take('REGISTRY_HTTP_DRAINTIMEOUT', duration, 30);
+  const listen = { ...addr, ...(debug ? { debug } : {}), drainTimeoutSeconds };
   const tlsCertificate = get('REGISTRY_HTTP_TLS_CERTIFICATE');
   const tlsKey = get('REGISTRY_HTTP_TLS_KEY');
   if ((tlsCertificate === undefined) !== (tlsKey === undefined)) {
@@ -149,8 +166,8 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
   const clientCas = (get('REGISTRY_HTTP_TLS_CLIENTCAS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const http: RegistryConfig['http'] =
     tlsCertificate && tlsKey
-      ? { ...addr, tls: { certificate: resolve(cwd, tlsCertificate), key: resolve(cwd, tlsKey), clientCas: clientCas.map((p) => resolve(cwd, p)) } }
-      : addr;
+      ? { ...listen, tls: { certificate: resolve(cwd, tlsCertificate), key: resolve(cwd, tlsKey), clientCas: clientCas.map((p) => resolve(cwd, p)) } }
+      : listen;
   const auth = readAuth({ get, take, required, problems, cwd, duration, int });
   const level = take('REGISTRY_LOG_LEVEL', z.enum(['error', 'warn', 'info', 'debug']), 'info');
   const deleteEnabled = take('REGISTRY_STORAGE_DELETE_ENABLED', boolString, false);

@@ -1,5 +1,6 @@
 export { Contracts, MAX_PAGE } from './schemas';
 export type { Subject, RequestOf, ResponseOf, UploadView, BlobView, ManifestView } from './schemas';
 export { RegistryRpcClient, parseRequest } from './rpc';
+export type { RegistryRpc } from './rpc';
 export { RpcErrorFilter } from './rpc-error.filter';
 export const RPC_CLIENT = Symbol('RPC_CLIENT');

@@ -11,8 +11,13 @@ export function parseRequest<S extends Subject>(subject: S, payload: unknown): R
   return result.data as RequestOf<S>;
 }
 
+/** Typed requests to the services: what the gateway's handlers depend on (decorators implement it too). */
+export interface RegistryRpc {
+  call<S extends Subject>(subject: S, request: RequestOf<S>): Promise<ResponseOf<S>>;
+}
+
 /** A typed request/reply client over any transport's ClientProxy. Errors arrive as RegistryError. */
-export class RegistryRpcClient {
+export class RegistryRpcClient implements RegistryRpc {
   constructor(
     private readonly client: ClientProxy,
     private readonly timeoutMs = 30_000,

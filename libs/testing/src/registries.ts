@@ -13,6 +13,8 @@ export interface TestRegistry {
   /** Host:port of the first gateway, as skopeo wants it. */
   host: string;
   processes: RegistryProcess[];
+  /** Base URL of each process's operations listener (/healthz, /readyz, /metrics), by process name. */
+  debugUrls: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -43,7 +45,8 @@ export async function startEmbedded(options: StartOptions = {}): Promise<TestReg
   const dataDir = options.dataDir ?? tempDir('embedded');
   const removeData = () => (options.dataDir ? undefined : removeDir(dataDir));
   const port = await freePort();
-  const proc = startApp('registry', { REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_DATA_DIR: dataDir, ...options.env });
+  const debugPort = await freePort();
+  const proc = startApp('registry', { REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_DATA_DIR: dataDir, REGISTRY_HTTP_DEBUG_ADDR: `127.0.0.1:${debugPort}`, ...options.env });
   const url = `${schemeOf(options)}://127.0.0.1:${port}`;
   try {
     await waitFor(url, [proc], options);
@@ -58,6 +61,7 @@ export async function startEmbedded(options: StartOptions = {}): Promise<TestReg
     urls: [url],
     host: `127.0.0.1:${port}`,
     processes: [proc],
+    debugUrls: { registry: `http://127.0.0.1:${debugPort}` },
     stop: async () => {
       await stopApp(proc);
       removeData();
@@ -100,16 +104,24 @@ export async function startDistributed(options: StartOptions = {}): Promise<Test
       ...storageEnv,
       ...options.env,
     };
-    for (const service of ['blob-service', 'manifest-service', 'upload-service']) processes.push(startApp(service, env));
+    // Every process gets its own operations listener.
+    const debugUrls: Record<string, string> = {};
+    const debugEnv = async (name: string): Promise<Record<string, string>> => {
+      const port = await freePort();
+      debugUrls[name] = `http://127.0.0.1:${port}`;
+      return { REGISTRY_HTTP_DEBUG_ADDR: `127.0.0.1:${port}` };
+    };
+    for (const service of ['blob-service', 'manifest-service', 'upload-service']) processes.push(startApp(service, { ...env, ...(await debugEnv(service)) }));
     const urls: string[] = [];
     for (let i = 0; i < (options.gateways ?? 1); i++) {
       const port = await freePort();
-      processes.push(startApp('gateway', { ...env, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}` }, `gateway-${i}`));
+      const name = `gateway-${i}`;
+      processes.push(startApp('gateway', { ...env, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, ...(await debugEnv(name)) }, name));
       urls.push(`${schemeOf(options)}://127.0.0.1:${port}`);
     }
     for (const url of urls) await waitFor(url, processes, options);
     const first = urls[0] ?? '';
-    return { mode: 'distributed', url: first, urls, host: first.replace(/^https?:\/\//, ''), processes, stop };
+    return { mode: 'distributed', url: first, urls, host: first.replace(/^https?:\/\//, ''), processes, debugUrls, stop };
   } catch (error) {
     await stop();
     throw error;

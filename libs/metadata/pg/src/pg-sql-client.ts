@@ -67,6 +67,11 @@ export class PgSqlClient implements SqlClient {
     }
   }
 
+  /** The pool's connections right now (for gauges): all, idle, and requests waiting for one. */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -2,12 +2,17 @@ import type { RegistryConfig } from '@ocireg/config';
 import type { RegistryTransport } from '@ocireg/messaging';
 import { InProcessTransport } from '@ocireg/messaging-inprocess';
 import { NatsTransport } from '@ocireg/messaging-nats';
+import type { StorageMetrics } from '@ocireg/observability';
 import type { ContentStore } from '@ocireg/storage';
 import { FilesystemContentStore } from '@ocireg/storage-fs';
 import { S3ContentStore } from '@ocireg/storage-s3';
+import { InstrumentedContentStore } from './instrumented-store';
 
-/** The ports every process uses: which adapter serves the content store and the transport. */
-export async function openContentStore(config: RegistryConfig): Promise<ContentStore> {
+/**
+ * The ports every process uses: which adapter serves the content store and the transport. With `metrics`, the
+ * store comes wrapped in the decorator that times its operations.
+ */
+export async function openContentStore(config: RegistryConfig, metrics?: StorageMetrics): Promise<ContentStore> {
   const storage = config.storage;
   const store: ContentStore =
     storage.driver === 'filesystem'
@@ -25,7 +30,7 @@ export async function openContentStore(config: RegistryConfig): Promise<ContentS
           pathStyle: storage.forcePathStyle,
         });
   await store.init();
-  return store;
+  return metrics ? new InstrumentedContentStore(store, metrics) : store;
 }
 
 export function openTransport(config: RegistryConfig): RegistryTransport {

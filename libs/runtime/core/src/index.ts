@@ -2,3 +2,6 @@ export { openContentStore, openTransport } from './adapters';
 export { Lifecycle, logLevels } from './lifecycle';
 export type { Started, Closer } from './lifecycle';
 export { runMain } from './main';
+export { InstrumentedContentStore } from './instrumented-store';
+export { startObservability, startProcess, transportCheck } from './observability';
+export type { Observability } from './observability';

@@ -10,15 +10,25 @@ export interface Started {
   url?: string;
 }
 
-/** Closes what was started, in reverse order, each step whatever happened to the previous one. */
+/**
+ * Closes what was started, in reverse order, each step whatever happened to the previous one. Before the first
+ * step, the drain hooks run (the process stops reporting itself ready).
+ */
 export class Lifecycle {
   private readonly closers: Closer[] = [];
+  private readonly drainHooks: Array<() => void> = [];
 
   add(closer: Closer): void {
     this.closers.push(closer);
   }
 
+  /** Runs as soon as shutdown starts, before anything is closed. */
+  onDrain(hook: () => void): void {
+    this.drainHooks.push(hook);
+  }
+
   async close(): Promise<void> {
+    for (const hook of this.drainHooks.splice(0)) hook();
     const closers = this.closers.splice(0).reverse();
     for (const closer of closers) await closer().catch(() => undefined);
   }

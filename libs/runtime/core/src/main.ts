@@ -23,13 +23,18 @@ export async function runMain(profile: RunProfile, start: (config: ReturnType<ty
     logger.error(`could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
+  const forceAfterMs = (config.http.drainTimeoutSeconds + 10) * 1000;
   if (started.url) logger.log(`registry listening on ${started.url}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal}: shutting down`);
-    const force = setTimeout(() => process.exit(1), 30_000);
+    // The gateway gives in-flight requests the drain timeout, then cuts them; the rest must close meanwhile.
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, forceAfterMs);
     force.unref();
     started.close().then(
       () => process.exit(0),

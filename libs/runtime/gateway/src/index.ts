@@ -1,1 +1,3 @@
-export { runGateway, startGateway } from './run-gateway';
+export { runGateway, startGateway, drain } from './run-gateway';
+export { InstrumentedRpc } from './instrumented-rpc';
+export { instrumentHttp } from './http-metrics';

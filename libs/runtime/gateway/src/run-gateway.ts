@@ -2,25 +2,67 @@ import type { RegistryConfig } from '@ocireg/config';
 import { RegistryRpcClient } from '@ocireg/contracts';
 import { readFile } from 'node:fs/promises';
 import { openAccess } from './access';
-import { GatewayTls, createGateway } from '@ocireg/gateway-feature';
+import { GatewayTls, createGateway, routeKindOf } from '@ocireg/gateway-feature';
 import type { RegistryTransport } from '@ocireg/messaging';
-import { Lifecycle, Started, logLevels, openContentStore, openTransport } from '@ocireg/runtime';
+import { Lifecycle, Observability, Started, logLevels, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
+import { instrumentHttp } from './http-metrics';
+import { InstrumentedRpc } from './instrumented-rpc';
+
+/** A key no blob ever has: stat-ing it is the content store's readiness check. */
+const PROBE_KEY = 'v1/readiness-probe';
 
 /** Starts the HTTP gateway on a transport; returns its URL. Its closers join `life`. */
-export async function startGateway(config: RegistryConfig, transport: RegistryTransport, life: Lifecycle): Promise<string> {
-  const store = await openContentStore(config);
+export async function startGateway(config: RegistryConfig, transport: RegistryTransport, life: Lifecycle, observability: Observability): Promise<string> {
+  const { metrics, readiness } = observability;
+  const store = await openContentStore(config, metrics.storage());
   life.add(() => store.close());
-  const rpc = new RegistryRpcClient(transport.createClient(), config.transport.driver === 'nats' ? config.transport.timeoutMs : 30_000);
-  await rpc.connect();
-  life.add(() => rpc.close());
+  readiness.add('contentStore', () => store.stat(PROBE_KEY));
+  const client = transport.createClient();
+  const rpcClient = new RegistryRpcClient(client, config.transport.driver === 'nats' ? config.transport.timeoutMs : 30_000);
+  await rpcClient.connect();
+  life.add(() => rpcClient.close());
+  if (transport.kind === 'nats') readiness.add('transport', transportCheck(client));
+  const rpc = new InstrumentedRpc(rpcClient, metrics.rpc());
   const { access, tokenServer } = await openAccess(config, life);
   const app = await createGateway({ config, rpc, store, access, tokenServer }, logLevels(config), await readTls(config));
+  instrumentHttp(app.getHttpAdapter().getInstance(), metrics.http(), routeKindOf);
   await app.listen(config.http.port, config.http.host);
-  life.add(() => app.close());
-  const address = app.getHttpServer().address();
+  const server = app.getHttpServer();
+  life.add(() =>
+    drain(() => app.close(), {
+      closeIdle: () => server.closeIdleConnections?.(),
+      closeAll: () => server.closeAllConnections?.(),
+      timeoutMs: config.http.drainTimeoutSeconds * 1000,
+    }),
+  );
+  const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const scheme = config.http.tls ? 'https' : 'http';
   return `${scheme}://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+}
+
+export interface DrainOptions {
+  /** Closes keep-alive connections that have no request in flight. */
+  closeIdle: () => void;
+  /** Closes every connection, in-flight requests included. */
+  closeAll: () => void;
+  timeoutMs: number;
+}
+
+/**
+ * Graceful close: `close` stops accepting connections and waits for in-flight requests; meanwhile each
+ * connection is closed as soon as its last request is answered (no waiting for keep-alive timeouts), and the
+ * requests still running after the drain timeout have their connections cut.
+ */
+export async function drain(close: () => Promise<unknown>, { closeIdle, closeAll, timeoutMs }: DrainOptions): Promise<void> {
+  const idle = setInterval(closeIdle, 100);
+  const cut = setTimeout(closeAll, timeoutMs);
+  try {
+    await close();
+  } finally {
+    clearInterval(idle);
+    clearTimeout(cut);
+  }
 }
 
 /** Reads the TLS files named in the config, failing start-up with a message that names the bad one. */
@@ -45,5 +87,5 @@ export async function readPem(path: string, setting: string): Promise<Buffer> {
 
 /** The gateway as its own process (distributed mode). */
 export function runGateway(config: RegistryConfig): Promise<Started> {
-  return new Lifecycle().start((life) => startGateway(config, openTransport(config), life));
+  return startProcess(config, (life, observability) => startGateway(config, openTransport(config), life, observability));
 }

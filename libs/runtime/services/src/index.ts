@@ -1,2 +1,4 @@
 export { runService, startServices, migrateDatabase, SERVICE_NAMES } from './run-services';
 export type { ServiceName } from './run-services';
+export { InstrumentedSqlClient, statementKind } from './instrumented-sql';
+export { MessageMetricsInterceptor } from './message-metrics.interceptor';

@@ -8,12 +8,19 @@ import type { RegistryTransport } from '@ocireg/messaging';
 import { Metadata, SqlClient, createMetadata, migrate, migrations } from '@ocireg/metadata';
 import { PgSqlClient, ensureDatabase } from '@ocireg/metadata-pg';
 import { PgliteSqlClient } from '@ocireg/metadata-pglite';
-import { Lifecycle, Started, logLevels, openContentStore, openTransport } from '@ocireg/runtime';
+import type { RegistryMetrics } from '@ocireg/observability';
+import { Lifecycle, Observability, Started, logLevels, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
 import type { UploadSessionStore } from '@ocireg/sessions';
 import { FileUploadSessionStore } from '@ocireg/sessions-file';
 import { RedisUploadSessionStore } from '@ocireg/sessions-redis';
 import type { ContentStore } from '@ocireg/storage';
 import { UPLOAD_SERVICE_QUEUE, UploadServiceModule } from '@ocireg/upload-feature';
+import { InstrumentedSqlClient } from './instrumented-sql';
+import { MessageMetricsInterceptor } from './message-metrics.interceptor';
+
+/** Keys no blob, manifest or upload ever has: reading them is the readiness check of their store. */
+const PROBE_KEY = 'v1/readiness-probe';
+const PROBE_UPLOAD_ID = '00000000-0000-4000-8000-000000000000';
 
 export type ServiceName = 'blob-service' | 'manifest-service' | 'upload-service';
 export const SERVICE_NAMES: readonly ServiceName[] = ['blob-service', 'manifest-service', 'upload-service'];
@@ -61,19 +68,28 @@ interface ServiceDeps {
   sessions?: UploadSessionStore;
 }
 
-/** Opens what the given services need, once, registering each closer with `life`. */
-async function openDeps(config: RegistryConfig, names: readonly ServiceName[], life: Lifecycle): Promise<ServiceDeps> {
-  const sql = await openSql(config);
+/** The metadata database wrapped in its metrics decorator; a pg pool's use is read at each scrape. */
+function instrumentSql(sql: SqlClient, metrics: RegistryMetrics): SqlClient {
+  if (sql instanceof PgSqlClient) metrics.databasePool(() => sql.poolStats());
+  return new InstrumentedSqlClient(sql, metrics.database());
+}
+
+/** Opens what the given services need, once, registering each closer and readiness check. */
+async function openDeps(config: RegistryConfig, names: readonly ServiceName[], life: Lifecycle, { metrics, readiness }: Observability): Promise<ServiceDeps> {
+  const sql = instrumentSql(await openSql(config), metrics);
   life.add(() => sql.close());
+  readiness.add('database', () => sql.query('SELECT 1'));
   const deps: ServiceDeps = { metadata: createMetadata(sql) };
   if (names.includes('upload-service') || names.includes('manifest-service')) {
-    const store = await openContentStore(config);
+    const store = await openContentStore(config, metrics.storage());
     life.add(() => store.close());
+    readiness.add('contentStore', () => store.stat(PROBE_KEY));
     deps.store = store;
   }
   if (names.includes('upload-service')) {
     const sessions = await openUploadSessions(config);
     life.add(() => sessions.close());
+    readiness.add('sessions', () => sessions.get(PROBE_UPLOAD_ID));
     deps.sessions = sessions;
   }
   return deps;
@@ -93,20 +109,34 @@ function moduleFor(name: ServiceName, config: RegistryConfig, deps: ServiceDeps)
 }
 
 /** Starts services on a transport (all three in the embedded registry, one per process otherwise). */
-export async function startServices(config: RegistryConfig, names: readonly ServiceName[], transport: RegistryTransport, life: Lifecycle): Promise<void> {
-  const deps = await openDeps(config, names, life);
+export async function startServices(
+  config: RegistryConfig,
+  names: readonly ServiceName[],
+  transport: RegistryTransport,
+  life: Lifecycle,
+  observability: Observability,
+): Promise<void> {
+  const deps = await openDeps(config, names, life, observability);
+  const interceptor = new MessageMetricsInterceptor(observability.metrics.messages());
   for (const name of names) {
     const { module, queue } = moduleFor(name, config, deps);
-    const app = await NestFactory.createMicroservice(module, { strategy: transport.createServer(queue), logger: logLevels(config) });
+    const strategy = transport.createServer(queue);
+    const app = await NestFactory.createMicroservice(module, { strategy, logger: logLevels(config) });
+    app.useGlobalInterceptors(interceptor);
     await app.listen();
     life.add(() => app.close());
+    if (transport.kind === 'nats' && hasUnwrap(strategy)) observability.readiness.add(`transport:${name}`, transportCheck(strategy));
   }
+}
+
+function hasUnwrap(value: object): value is { unwrap<T>(): T } {
+  return typeof (value as { unwrap?: unknown }).unwrap === 'function';
 }
 
 /** One service as its own process (distributed mode). */
 export function runService(name: ServiceName, config: RegistryConfig): Promise<Started> {
-  return new Lifecycle().start(async (life) => {
-    await startServices(config, [name], openTransport(config), life);
+  return startProcess(config, async (life, observability) => {
+    await startServices(config, [name], openTransport(config), life, observability);
     return undefined;
   });
 }

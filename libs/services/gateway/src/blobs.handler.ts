@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Tokens } from '@ocireg/config';
-import { RegistryRpcClient } from '@ocireg/contracts';
+import type { RegistryRpc } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import type { ByteRange, ContentStore } from '@ocireg/storage';
 import { requireDigest, sendEmpty } from './http-util';
@@ -10,7 +10,7 @@ import { requireDigest, sendEmpty } from './http-util';
 @Injectable()
 export class BlobsHandler {
   constructor(
-    @Inject(Tokens.rpc) private readonly rpc: RegistryRpcClient,
+    @Inject(Tokens.rpc) private readonly rpc: RegistryRpc,
     @Inject(Tokens.contentStore) private readonly store: ContentStore,
   ) {}
 

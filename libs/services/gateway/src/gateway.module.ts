@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { RegistryConfig, Tokens } from '@ocireg/config';
-import type { RegistryRpcClient } from '@ocireg/contracts';
+import type { RegistryRpc } from '@ocireg/contracts';
 import type { ContentStore } from '@ocireg/storage';
 import { BlobsHandler } from './blobs.handler';
 import { ListingHandler } from './listing.handler';
@@ -16,7 +16,7 @@ const OPEN_ACCESS: AccessControl = { authorize: async () => ANYONE };
 
 export interface GatewayDeps {
   config: RegistryConfig;
-  rpc: RegistryRpcClient;
+  rpc: RegistryRpc;
   store: ContentStore;
   /** Who may do what; anyone anything when absent (REGISTRY_AUTH=none). */
   access?: AccessControl;

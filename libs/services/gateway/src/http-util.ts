@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '@ocireg/errors';
 import { DigestAlgorithm, parseDigest } from '@ocireg/oci';
@@ -12,8 +12,12 @@ export function queryOf(request: FastifyRequest): Query {
   return query;
 }
 
-export function bodyOf(request: FastifyRequest): IncomingMessage {
-  return request.raw;
+/**
+ * The request body as a stream: what the content-type parser handed over (the raw request, or what a
+ * `preParsing` hook put in front of it, e.g. a byte counter), else the raw request.
+ */
+export function bodyOf(request: FastifyRequest): Readable {
+  return request.body instanceof Readable ? request.body : request.raw;
 }
 
 /** True when the request declares a non-empty body. */
@@ -47,5 +51,6 @@ export function sendEmpty(reply: FastifyReply, status: number, headers: Record<s
 
 /** Drains what is left of a request body so the connection can be reused. */
 export function discardBody(request: FastifyRequest): void {
-  if (!request.raw.readableEnded) request.raw.resume();
+  const body = bodyOf(request);
+  if (!body.readableEnded) body.resume();
 }

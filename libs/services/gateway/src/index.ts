@@ -1,4 +1,5 @@
 export { createGateway } from './create-gateway';
+export { routeKindOf } from './routes';
 export type { GatewayTls } from './create-gateway';
 export { GatewayModule } from './gateway.module';
 export type { GatewayDeps } from './gateway.module';

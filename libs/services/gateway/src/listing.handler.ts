@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Tokens } from '@ocireg/config';
-import { MAX_PAGE, RegistryRpcClient } from '@ocireg/contracts';
+import { MAX_PAGE, type RegistryRpc } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { MediaTypes } from '@ocireg/oci';
 import { queryOf, requireDigest } from './http-util';
@@ -10,7 +10,7 @@ import type { Caller } from './access/caller';
 /** Tags lists, the catalog and referrers, paginated with `n` and `last` and a `Link` header when more remain. */
 @Injectable()
 export class ListingHandler {
-  constructor(@Inject(Tokens.rpc) private readonly rpc: RegistryRpcClient) {}
+  constructor(@Inject(Tokens.rpc) private readonly rpc: RegistryRpc) {}
 
   async tags(name: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { n, last } = parsePage(request);

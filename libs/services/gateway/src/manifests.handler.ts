@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
-import { ManifestView, RegistryRpcClient } from '@ocireg/contracts';
+import { ManifestView, type RegistryRpc } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { MediaTypes, digestOf, isTag, looksLikeDigest, parseManifest, readLimited } from '@ocireg/oci';
 import { type ContentStore, manifestKey } from '@ocireg/storage';
@@ -17,7 +17,7 @@ export class ManifestsHandler {
 
   constructor(
     @Inject(Tokens.config) private readonly config: RegistryConfig,
-    @Inject(Tokens.rpc) private readonly rpc: RegistryRpcClient,
+    @Inject(Tokens.rpc) private readonly rpc: RegistryRpc,
     @Inject(Tokens.contentStore) private readonly store: ContentStore,
   ) {}
 

@@ -57,3 +57,18 @@ export const ROUTE_METHODS: Record<V2Route['kind'], readonly string[]> = {
   upload: ['GET', 'PATCH', 'PUT', 'DELETE'],
   referrers: ['GET'],
 };
+
+/**
+ * A bounded label for a request path (metrics): the /v2 route's kind, `token` for the token endpoint,
+ * `invalid` for a /v2 path that is no route, `other` for the rest. Never the name, digest or id.
+ */
+export function routeKindOf(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  if (path === '/auth/token') return 'token';
+  if (path !== '/v2' && !path.startsWith('/v2/')) return 'other';
+  try {
+    return parseV2Path(path).kind;
+  } catch {
+    return 'invalid';
+  }
+}

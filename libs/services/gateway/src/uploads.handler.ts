@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
-import { RegistryRpcClient, UploadView } from '@ocireg/contracts';
+import { type RegistryRpc, UploadView } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oci';
 import type { AppendState, ContentStore } from '@ocireg/storage';
@@ -26,7 +26,7 @@ export class UploadsHandler {
 
   constructor(
     @Inject(Tokens.config) private readonly config: RegistryConfig,
-    @Inject(Tokens.rpc) private readonly rpc: RegistryRpcClient,
+    @Inject(Tokens.rpc) private readonly rpc: RegistryRpc,
     @Inject(Tokens.contentStore) private readonly store: ContentStore,
   ) {}
 
@@ -184,11 +184,7 @@ export class UploadsHandler {
   /** Digest of a completed object, read back once: when no process saw the whole upload, or for sha512. */
   private async digestStored(key: string, algorithm: DigestAlgorithm): Promise<string> {
     const hash = createHash(algorithm);
-    await pipeline(await this.store.read(key), new MeteredStream(hash), async function* (source) {
-      for await (const _chunk of source) {
-        // consumed by the hash
-      }
-    });
+    for await (const chunk of await this.store.read(key)) hash.update(chunk as Buffer);
     return `${algorithm}:${hash.digest('hex')}`;
   }
 }

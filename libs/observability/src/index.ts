@@ -1,0 +1,5 @@
+export { RegistryMetrics, secondsSince } from './metrics';
+export type { HttpMetrics, RpcMetrics, StorageMetrics, DatabaseMetrics, MessageMetrics, PoolStats } from './metrics';
+export { OperationsServer, Readiness } from './operations-server';
+export type { ReadinessCheck, ReadinessReport, ReadinessState } from './operations-server';
+export { CountingStream } from './counting-stream';

@@ -1,0 +1,45 @@
+import type { SqlClient, SqlResult } from '@ocireg/metadata';
+import { type DatabaseMetrics, secondsSince } from '@ocireg/observability';
+
+const STATEMENTS = new Set(['select', 'insert', 'update', 'delete', 'with', 'begin', 'commit', 'rollback', 'savepoint', 'release', 'create', 'alter', 'drop']);
+
+/** A bounded label for a statement: its first keyword (select, insert, ...), or `other`. */
+export function statementKind(sql: string): string {
+  const keyword = /^\s*([a-zA-Z]+)/.exec(sql)?.[1]?.toLowerCase() ?? '';
+  return STATEMENTS.has(keyword) ? keyword : 'other';
+}
+
+/**
+ * A SqlClient decorator that times every query by statement kind and counts failures; a transaction is timed
+ * as a whole (`transaction`) and the queries inside it one by one.
+ */
+export class InstrumentedSqlClient implements SqlClient {
+  constructor(
+    private readonly inner: SqlClient,
+    private readonly metrics: DatabaseMetrics,
+  ) {}
+
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<Row>> {
+    return this.timed(statementKind(sql), () => this.inner.query<Row>(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return this.timed('transaction', () => this.inner.transaction((tx) => fn(new InstrumentedSqlClient(tx, this.metrics))));
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private async timed<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const start = process.hrtime.bigint();
+    try {
+      return await run();
+    } catch (error) {
+      this.metrics.errors.inc({ operation });
+      throw error;
+    } finally {
+      this.metrics.duration.observe({ operation }, secondsSince(start));
+    }
+  }
+}
