@@ -162,9 +162,9 @@ export async function expectError(response: Response, statuses: number | number[
   expect(received).toContainEqual(expect.stringMatching(new RegExp(`^(${allowed.join('|')})$`)));
 }
 
-const UNCOMPARED_HEADERS = new Set(['date', 'connection', 'keep-alive']);
+const UNCOMPARED_HEADERS = new Set(['date', 'connection', 'keep-alive', 'x-request-id']);
 
-/** A response's header fields, for comparing a HEAD with its GET (Date/Connection/Keep-Alive left out). */
+/** A response's header fields, for comparing a HEAD with its GET (Date/Connection/Keep-Alive and the per-request X-Request-Id left out). */
 export function comparableHeaders(response: Response): Record<string, string> {
   return Object.fromEntries([...response.headers].filter(([name]) => !UNCOMPARED_HEADERS.has(name.toLowerCase())).sort());
 }

@@ -1,5 +1,6 @@
 export { openContentStore, openTransport } from './adapters';
 export { Lifecycle, logLevels } from './lifecycle';
+export { processLogger, nestLogger } from './logging';
 export type { Started, Closer } from './lifecycle';
 export { runMain } from './main';
 export { InstrumentedContentStore } from './instrumented-store';

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, RunProfile, loadConfig } from '@ocireg/config';
 import type { Started } from './lifecycle';
+import { processLogger } from './logging';
 
 /** Shared `main` of every app: load and validate the config, start, and stop cleanly on SIGTERM/SIGINT. */
 export async function runMain(profile: RunProfile, start: (config: ReturnType<typeof loadConfig>) => Promise<Started>): Promise<void> {
@@ -16,6 +17,8 @@ export async function runMain(profile: RunProfile, start: (config: ReturnType<ty
     }
     throw error;
   }
+  // JSON logs from here on, Nest's included.
+  processLogger(config);
   let started: Started;
   try {
     started = await start(config);

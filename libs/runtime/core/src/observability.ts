@@ -1,12 +1,15 @@
 import { Logger } from '@nestjs/common';
 import type { RegistryConfig } from '@ocireg/config';
-import { OperationsServer, Readiness, RegistryMetrics } from '@ocireg/observability';
+import { type Logger as ProcessLogger, OperationsServer, Readiness, RegistryMetrics } from '@ocireg/observability';
 import { Lifecycle, Started } from './lifecycle';
+import { processLogger } from './logging';
 
 /** What a process reports about itself: its metrics, and the checks behind its readiness. */
 export interface Observability {
   metrics: RegistryMetrics;
   readiness: Readiness;
+  /** The process's JSON logger (also Nest's). */
+  logger: ProcessLogger;
   /** Base URL of the operations listener, when REGISTRY_HTTP_DEBUG_ADDR is set. */
   debugUrl?: string;
 }
@@ -16,11 +19,12 @@ export interface Observability {
  * that it closes last: probes see 503 while the rest drains). SIGTERM marks the process not ready at once.
  */
 export async function startObservability(config: RegistryConfig, life: Lifecycle): Promise<Observability> {
+  const logger = processLogger(config);
   const metrics = new RegistryMetrics();
   const readiness = new Readiness();
   life.onDrain(() => readiness.markDraining());
   const debug = config.http.debug;
-  if (!debug) return { metrics, readiness };
+  if (!debug) return { metrics, readiness, logger };
   const server = new OperationsServer(readiness, metrics);
   const address = await server.listen(debug.port, debug.host).catch((error: Error) => {
     throw new Error(`REGISTRY_HTTP_DEBUG_ADDR: cannot listen on ${debug.host}:${debug.port} (${error.message})`);
@@ -29,7 +33,7 @@ export async function startObservability(config: RegistryConfig, life: Lifecycle
   const host = debug.host === '0.0.0.0' || debug.host === '::' ? '127.0.0.1' : debug.host;
   const debugUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   new Logger('operations').log(`operations listener (/healthz, /readyz, /metrics) on ${debugUrl}`);
-  return { metrics, readiness, debugUrl };
+  return { metrics, readiness, logger, debugUrl };
 }
 
 /** Anything with Nest's `unwrap()` (transport clients and servers): over NATS, a PING/PONG round trip. */

@@ -4,8 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { openAccess } from './access';
 import { GatewayTls, createGateway, routeKindOf } from '@ocireg/gateway-feature';
 import type { RegistryTransport } from '@ocireg/messaging';
-import { Lifecycle, Observability, Started, logLevels, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
+import { Lifecycle, Observability, Started, nestLogger, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
 import { instrumentHttp } from './http-metrics';
+import { logRequests } from './request-log';
 import { InstrumentedRpc } from './instrumented-rpc';
 
 /** A key no blob ever has: stat-ing it is the content store's readiness check. */
@@ -13,7 +14,7 @@ const PROBE_KEY = 'v1/readiness-probe';
 
 /** Starts the HTTP gateway on a transport; returns its URL. Its closers join `life`. */
 export async function startGateway(config: RegistryConfig, transport: RegistryTransport, life: Lifecycle, observability: Observability): Promise<string> {
-  const { metrics, readiness } = observability;
+  const { metrics, readiness, logger } = observability;
   const store = await openContentStore(config, metrics.storage());
   life.add(() => store.close());
   readiness.add('contentStore', () => store.stat(PROBE_KEY));
@@ -24,7 +25,8 @@ export async function startGateway(config: RegistryConfig, transport: RegistryTr
   if (transport.kind === 'nats') readiness.add('transport', transportCheck(client));
   const rpc = new InstrumentedRpc(rpcClient, metrics.rpc());
   const { access, tokenServer } = await openAccess(config, life);
-  const app = await createGateway({ config, rpc, store, access, tokenServer }, logLevels(config), await readTls(config));
+  const app = await createGateway({ config, rpc, store, access, tokenServer }, nestLogger(config), await readTls(config));
+  logRequests(app.getHttpAdapter().getInstance(), logger, routeKindOf);
   instrumentHttp(app.getHttpAdapter().getInstance(), metrics.http(), routeKindOf);
   await app.listen(config.http.port, config.http.host);
   const server = app.getHttpServer();

@@ -29,7 +29,8 @@ export class MessageMetricsInterceptor implements NestInterceptor {
   }
 }
 
-function subjectOf(context: ExecutionContext): string {
+/** The subject a message handler answers (its pattern). */
+export function subjectOf(context: ExecutionContext): string {
   const patterns: unknown = Reflect.getMetadata(PATTERN_METADATA, context.getHandler());
   const pattern = Array.isArray(patterns) ? patterns[0] : patterns;
   return typeof pattern === 'string' ? pattern : 'unknown';

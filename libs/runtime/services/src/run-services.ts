@@ -9,7 +9,7 @@ import { Metadata, SqlClient, createMetadata, migrate, migrations } from '@ocire
 import { PgSqlClient, ensureDatabase } from '@ocireg/metadata-pg';
 import { PgliteSqlClient } from '@ocireg/metadata-pglite';
 import type { RegistryMetrics } from '@ocireg/observability';
-import { Lifecycle, Observability, Started, logLevels, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
+import { Lifecycle, Observability, Started, nestLogger, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
 import type { UploadSessionStore } from '@ocireg/sessions';
 import { FileUploadSessionStore } from '@ocireg/sessions-file';
 import { RedisUploadSessionStore } from '@ocireg/sessions-redis';
@@ -17,6 +17,7 @@ import type { ContentStore } from '@ocireg/storage';
 import { UPLOAD_SERVICE_QUEUE, UploadServiceModule } from '@ocireg/upload-feature';
 import { InstrumentedSqlClient } from './instrumented-sql';
 import { MessageMetricsInterceptor } from './message-metrics.interceptor';
+import { RequestContextInterceptor } from './request-context.interceptor';
 
 /** Keys no blob, manifest or upload ever has: reading them is the readiness check of their store. */
 const PROBE_KEY = 'v1/readiness-probe';
@@ -117,12 +118,13 @@ export async function startServices(
   observability: Observability,
 ): Promise<void> {
   const deps = await openDeps(config, names, life, observability);
+  const requestContext = new RequestContextInterceptor(observability.logger);
   const interceptor = new MessageMetricsInterceptor(observability.metrics.messages());
   for (const name of names) {
     const { module, queue } = moduleFor(name, config, deps);
     const strategy = transport.createServer(queue);
-    const app = await NestFactory.createMicroservice(module, { strategy, logger: logLevels(config) });
-    app.useGlobalInterceptors(interceptor);
+    const app = await NestFactory.createMicroservice(module, { strategy, logger: nestLogger(config) });
+    app.useGlobalInterceptors(requestContext, interceptor);
     await app.listen();
     life.add(() => app.close());
     if (transport.kind === 'nats' && hasUnwrap(strategy)) observability.readiness.add(`transport:${name}`, transportCheck(strategy));

@@ -1,4 +1,4 @@
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication, LogLevel, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
@@ -16,7 +16,7 @@ export interface GatewayTls {
  * Builds the HTTP gateway: Fastify tuned for streaming bodies, OCI headers and the one error writer. With TLS
  * it serves HTTP/2 and HTTP/1.1 on the same port (ALPN), so clients need no insecure-registry setting.
  */
-export async function createGateway(deps: GatewayDeps, logger: LogLevel[] | false, tls?: GatewayTls): Promise<NestFastifyApplication> {
+export async function createGateway(deps: GatewayDeps, logger: LoggerService | LogLevel[] | false, tls?: GatewayTls): Promise<NestFastifyApplication> {
   const options = {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     exposeHeadRoutes: false,

@@ -37,6 +37,13 @@ export function sendError(reply: FastifyReply, error: unknown, method?: string):
   }
   const body = JSON.stringify(errorEnvelope([registryError]));
   reply.status(registryError.httpStatus).header('content-type', 'application/json; charset=utf-8');
+  const incoming = reply.request.raw;
+  if (!incoming.readableEnded) {
+    // A body the request never got to read (a refused chunk, an unauthorised push): let the client finish
+    // sending it into the void, and close the connection after this answer instead of reading it all.
+    if (incoming.httpVersionMajor === 1) reply.header('connection', 'close');
+    incoming.resume();
+  }
   for (const [name, value] of Object.entries({ ...errorHeaders(registryError), ...registryError.headers })) reply.header(name, value);
   if (method === 'HEAD') {
     reply.header('content-length', Buffer.byteLength(body)).send();

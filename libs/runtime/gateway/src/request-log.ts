@@ -1,0 +1,90 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CountingStream, type Logger, type RequestContext, requestIdFrom, runInRequestContext, secondsSince } from '@ocireg/observability';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+interface Tracked {
+  context: RequestContext;
+  start: bigint;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+const tracked = new WeakMap<FastifyRequest, Tracked>();
+
+/** The path of a URL without its query string (which may carry credentials, e.g. on the token endpoint). */
+export function pathOf(url: string): string {
+  const cut = url.search(/[?#]/);
+  return cut === -1 ? url : url.slice(0, cut);
+}
+
+/**
+ * Gives every gateway request an id (the client's sane `X-Request-Id`, else a new UUID), answers it in
+ * `X-Request-Id`, and runs the request's hooks and handler in a context that carries it, so that every log
+ * line and every request to the services made on its behalf carries it too. When the response is done, one
+ * access-log line: never a header's value nor the query string.
+ */
+export function logRequests(fastify: FastifyInstance, logger: Logger, kindOf: (url: string) => string): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const context = { requestId: requestIdFrom(request.headers[REQUEST_ID_HEADER]) };
+    tracked.set(request, { context, start: process.hrtime.bigint(), bytesIn: 0, bytesOut: 0 });
+    reply.header('X-Request-Id', context.requestId);
+    runInRequestContext(context, done);
+  });
+
+  // Again right before the handler: body parsing may have run in another async context.
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    const seen = tracked.get(request);
+    if (!seen) return done();
+    runInRequestContext(seen.context, done);
+  });
+
+  // Bytes are counted as they pass, without buffering anything.
+  fastify.addHook('preParsing', async (request, _reply, payload) => {
+    const seen = tracked.get(request);
+    if (!seen || !declaresBody(request)) return payload;
+    return pipeline(payload, new CountingStream((bytes) => (seen.bytesIn += bytes)), () => undefined);
+  });
+
+  fastify.addHook('onSend', async (request, _reply, payload) => {
+    const seen = tracked.get(request);
+    if (!seen) return payload;
+    if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+      seen.bytesOut += Buffer.byteLength(payload);
+      return payload;
+    }
+    if (isReadable(payload)) return pipeline(payload, new CountingStream((bytes) => (seen.bytesOut += bytes)), () => undefined);
+    return payload;
+  });
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    const seen = tracked.get(request);
+    if (!seen) return;
+    logger.info(accessLine(request, reply, seen, kindOf), 'request');
+  });
+}
+
+function accessLine(request: FastifyRequest, reply: FastifyReply, seen: Tracked, kindOf: (url: string) => string): Record<string, unknown> {
+  return {
+    requestId: seen.context.requestId,
+    method: request.method,
+    kind: kindOf(request.url),
+    path: pathOf(request.url),
+    status: reply.statusCode,
+    durationMs: Math.round(secondsSince(seen.start) * 1e6) / 1e3,
+    bytesIn: seen.bytesIn,
+    bytesOut: seen.bytesOut,
+    remoteAddress: request.ip,
+  };
+}
+
+function declaresBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return length !== undefined ? Number(length) > 0 : request.headers['transfer-encoding'] !== undefined;
+}
+
+function isReadable(value: unknown): value is Readable {
+  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).read === 'function';
+}
