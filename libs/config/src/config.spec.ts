@@ -68,6 +68,21 @@ describe('loadConfig', () => {
     );
   });
 
+  it("reads tracing from OpenTelemetry's variables, off unless an endpoint is set", () => {
+    expect(loadConfig({}, 'embedded').tracing).toEqual({ sampleRatio: 1 });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }, 'distributed').tracing.endpoint).toBe('http://collector:4318/v1/traces');
+    const config = loadConfig(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example/v1/traces', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_SERVICE_NAME: 'registry-eu' },
+      'distributed',
+    );
+    expect(config.tracing).toEqual({ endpoint: 'https://otel.example/v1/traces', sampleRatio: 0.25, serviceName: 'registry-eu' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' }, 'embedded').tracing.endpoint).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }, 'embedded').tracing.endpoint).toBeUndefined();
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_SAMPLER_ARG: '2' }, 'embedded')).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT[\s\S]*OTEL_TRACES_SAMPLER_ARG/,
+    );
+  });
+
   it('parses Go-style durations', () => {
     expect(parseDurationSeconds('168h')).toBe(168 * 3600);
     expect(parseDurationSeconds('1m30s')).toBe(90);

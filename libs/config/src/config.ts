@@ -95,6 +95,17 @@ export interface RegistryConfig {
     purge: { enabled: boolean; intervalSeconds: number };
   };
   manifests: { maxSize: number };
+  /** OpenTelemetry traces (the standard OTEL_* variables): exported over OTLP/HTTP when an endpoint is set. */
+  tracing: TracingConfig;
+}
+
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL (…/v1/traces); tracing is off without one. */
+  endpoint?: string;
+  /** Share of new traces recorded, 0 to 1 (parent-based: a sampled incoming `traceparent` is always followed). */
+  sampleRatio: number;
+  /** `service.name` of the spans; the process's own name (`ocireg-gateway`, ...) when unset. */
+  serviceName?: string;
 }
 
 export class ConfigError extends Error {
@@ -229,6 +240,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
   const purgeEnabled = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_ENABLED', boolString, true);
   const purgeInterval = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_INTERVAL', duration, 24 * 3600);
   const maxSize = take('REGISTRY_VALIDATION_MANIFESTS_MAXSIZE', int(1024, 64 * 1024 * 1024), 4 * 1024 * 1024);
+  const tracing = readTracing(get, take);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -245,6 +257,30 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
       purge: { enabled: purgeEnabled, intervalSeconds: purgeInterval },
     },
     manifests: { maxSize },
+    tracing,
+  };
+}
+
+/**
+ * Tracing from OpenTelemetry's own variables, as every OTel SDK reads them: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+ * (the full URL) or OTEL_EXPORTER_OTLP_ENDPOINT (a base URL, `/v1/traces` appended); OTEL_SDK_DISABLED=true
+ * or OTEL_TRACES_EXPORTER=none turn it off; OTEL_TRACES_SAMPLER_ARG is the sampled share of new traces;
+ * OTEL_SERVICE_NAME names the service. Headers, timeout and compression (OTEL_EXPORTER_OTLP_HEADERS, ...)
+ * are read by the exporter itself.
+ */
+function readTracing(get: (name: string) => string | undefined, take: <T>(name: string, schema: z.ZodType<T>, fallback: T) => T): TracingConfig {
+  const url = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+  const signalEndpoint = take<string | undefined>('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', url, undefined);
+  const baseEndpoint = take<string | undefined>('OTEL_EXPORTER_OTLP_ENDPOINT', url, undefined);
+  const disabled = take('OTEL_SDK_DISABLED', boolString, false);
+  const exporter = take('OTEL_TRACES_EXPORTER', z.enum(['otlp', 'none']), 'otlp');
+  const sampleRatio = take('OTEL_TRACES_SAMPLER_ARG', z.coerce.number().min(0).max(1), 1);
+  const serviceName = get('OTEL_SERVICE_NAME');
+  const endpoint = signalEndpoint ?? (baseEndpoint ? `${baseEndpoint.replace(/\/+$/, '')}/v1/traces` : undefined);
+  return {
+    ...(endpoint && !disabled && exporter === 'otlp' ? { endpoint } : {}),
+    sampleRatio,
+    ...(serviceName ? { serviceName } : {}),
   };
 }
 

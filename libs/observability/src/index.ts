@@ -5,3 +5,20 @@ export type { ReadinessCheck, ReadinessReport, ReadinessState } from './operatio
 export { CountingStream } from './counting-stream';
 export { createLogger, PinoNestLogger, REDACTED_PATHS, runInRequestContext, currentRequestId, requestIdFrom, isRequestId, takeRequestId, REQUEST_ID_FIELD } from './logging';
 export type { Logger, LoggerOptions, LogLevelName, RequestContext } from './logging';
+export {
+  Tracing,
+  SpanKind,
+  SpanStatusCode,
+  TRACE_FIELD,
+  inSpan,
+  failSpan,
+  isFailure,
+  currentTraceHeaders,
+  contextFromHeaders,
+  takeTraceContext,
+  runInTraceContext,
+  contextWithSpan,
+  currentTraceIds,
+  hasActiveSpan,
+} from './tracing';
+export type { TracingOptions, Tracer, Span, Attributes } from './tracing';

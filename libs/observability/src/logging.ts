@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { LogLevel as NestLogLevel, LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { currentTraceIds } from './tracing';
 
 export type { Logger } from 'pino';
 
@@ -78,7 +79,7 @@ export interface LoggerOptions {
 
 /**
  * The process's logger: JSON lines (pino) at the configured level, each carrying the current request's
- * `requestId` when there is one, with credentials redacted.
+ * `requestId` (and `traceId`/`spanId` while tracing) when there is one, with credentials redacted.
  */
 export function createLogger({ level, name, destination }: LoggerOptions): Logger {
   return pino(
@@ -87,9 +88,11 @@ export function createLogger({ level, name, destination }: LoggerOptions): Logge
       base: name ? { pid: process.pid, name } : { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // The request id, and the trace and span ids when a span is recording (to go from a log line to its trace).
       mixin: () => {
         const requestId = currentRequestId();
-        return requestId ? { requestId } : {};
+        const ids = currentTraceIds();
+        return ids ? { requestId, ...ids } : requestId ? { requestId } : {};
       },
     },
     destination ?? pino.destination({ fd: 1, sync: true }),

@@ -4,3 +4,4 @@ export * from './oci-fixtures';
 export * from './s3';
 export * from './registry-http';
 export * from './pki';
+export * from './tracing';

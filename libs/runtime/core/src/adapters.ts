@@ -2,7 +2,7 @@ import type { RegistryConfig } from '@ocireg/config';
 import type { RegistryTransport } from '@ocireg/messaging';
 import { InProcessTransport } from '@ocireg/messaging-inprocess';
 import { NatsTransport } from '@ocireg/messaging-nats';
-import type { StorageMetrics } from '@ocireg/observability';
+import type { StorageMetrics, Tracer } from '@ocireg/observability';
 import type { ContentStore } from '@ocireg/storage';
 import { FilesystemContentStore } from '@ocireg/storage-fs';
 import { S3ContentStore } from '@ocireg/storage-s3';
@@ -12,7 +12,7 @@ import { InstrumentedContentStore } from './instrumented-store';
  * The ports every process uses: which adapter serves the content store and the transport. With `metrics`, the
  * store comes wrapped in the decorator that times its operations.
  */
-export async function openContentStore(config: RegistryConfig, metrics?: StorageMetrics): Promise<ContentStore> {
+export async function openContentStore(config: RegistryConfig, metrics?: StorageMetrics, tracer?: Tracer): Promise<ContentStore> {
   const storage = config.storage;
   const store: ContentStore =
     storage.driver === 'filesystem'
@@ -30,7 +30,7 @@ export async function openContentStore(config: RegistryConfig, metrics?: Storage
           pathStyle: storage.forcePathStyle,
         });
   await store.init();
-  return metrics ? new InstrumentedContentStore(store, metrics) : store;
+  return metrics ? new InstrumentedContentStore(store, metrics, tracer) : store;
 }
 
 export function openTransport(config: RegistryConfig): RegistryTransport {

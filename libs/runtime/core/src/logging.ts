@@ -28,7 +28,7 @@ function rootLogging(config: RegistryConfig, name = appName()): { logger: Logger
 }
 
 /** The app being run (`node bin/ocireg.js <app>`), else the script's name. */
-function appName(): string | undefined {
+export function appName(): string | undefined {
   const app = process.argv[2];
   return app && /^[a-z-]+$/.test(app) ? app : undefined;
 }

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { RegistryConfig } from '@ocireg/config';
-import { type Logger as ProcessLogger, OperationsServer, Readiness, RegistryMetrics } from '@ocireg/observability';
+import { type Logger as ProcessLogger, OperationsServer, Readiness, RegistryMetrics, type Tracer, Tracing } from '@ocireg/observability';
 import { Lifecycle, Started } from './lifecycle';
-import { processLogger } from './logging';
+import { appName, processLogger } from './logging';
 
 /** What a process reports about itself: its metrics, and the checks behind its readiness. */
 export interface Observability {
@@ -10,6 +10,8 @@ export interface Observability {
   readiness: Readiness;
   /** The process's JSON logger (also Nest's). */
   logger: ProcessLogger;
+  /** Starts the process's spans; undefined when tracing is off (no OTLP endpoint configured). */
+  tracer?: Tracer;
   /** Base URL of the operations listener, when REGISTRY_HTTP_DEBUG_ADDR is set. */
   debugUrl?: string;
 }
@@ -23,8 +25,12 @@ export async function startObservability(config: RegistryConfig, life: Lifecycle
   const metrics = new RegistryMetrics();
   const readiness = new Readiness();
   life.onDrain(() => readiness.markDraining());
+  const tracing = startTracing(config);
+  // Registered first, so closed last: the spans of the drained requests are exported before exit.
+  life.add(() => tracing.shutdown());
+  const tracer = tracing.tracer;
   const debug = config.http.debug;
-  if (!debug) return { metrics, readiness, logger };
+  if (!debug) return { metrics, readiness, logger, tracer };
   const server = new OperationsServer(readiness, metrics);
   const address = await server.listen(debug.port, debug.host).catch((error: Error) => {
     throw new Error(`REGISTRY_HTTP_DEBUG_ADDR: cannot listen on ${debug.host}:${debug.port} (${error.message})`);
@@ -33,7 +39,16 @@ export async function startObservability(config: RegistryConfig, life: Lifecycle
   const host = debug.host === '0.0.0.0' || debug.host === '::' ? '127.0.0.1' : debug.host;
   const debugUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   new Logger('operations').log(`operations listener (/healthz, /readyz, /metrics) on ${debugUrl}`);
-  return { metrics, readiness, logger, debugUrl };
+  return { metrics, readiness, logger, tracer, debugUrl };
+}
+
+/** The process's tracing, named after the app it runs (`ocireg-gateway`, `ocireg-registry`, ...) unless OTEL_SERVICE_NAME says. */
+function startTracing(config: RegistryConfig): Tracing {
+  const { endpoint, sampleRatio, serviceName } = config.tracing;
+  if (!endpoint) return Tracing.off();
+  const tracing = Tracing.start({ serviceName: serviceName ?? `ocireg-${appName() ?? 'registry'}`, endpoint, sampleRatio });
+  new Logger('tracing').log(`exporting traces to ${withoutCredentials(endpoint)}`);
+  return tracing;
 }
 
 /** Anything with Nest's `unwrap()` (transport clients and servers): over NATS, a PING/PONG round trip. */
@@ -52,4 +67,11 @@ export function startProcess(config: RegistryConfig, run: (life: Lifecycle, obse
     observability.readiness.markReady();
     return url;
   });
+}
+
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
 }

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { createLogger, currentRequestId } from '@ocireg/observability';
 import { logRequests, pathOf } from './request-log';
-import { withRequestId } from './instrumented-rpc';
+import { withContext } from './instrumented-rpc';
 
 function capture() {
   let raw = '';
@@ -30,7 +30,7 @@ describe('logRequests', () => {
     fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     fastify.post('/auth/token', async (request) => {
       if (request.body) for await (const _chunk of request.body as AsyncIterable<Buffer>) void _chunk;
-      return { requestId: currentRequestId(), rpc: withRequestId({ repository: 'a/b' }) };
+      return { requestId: currentRequestId(), rpc: withContext({ repository: 'a/b' }) };
     });
 
     const given = await fastify.inject({
@@ -68,6 +68,6 @@ describe('logRequests', () => {
   });
 
   it('sends no request id outside a request', () => {
-    expect(withRequestId({ repository: 'a/b' })).toEqual({ repository: 'a/b' });
+    expect(withContext({ repository: 'a/b' })).toEqual({ repository: 'a/b' });
   });
 });

@@ -6,6 +6,7 @@ import { GatewayTls, createGateway, routeKindOf } from '@ocireg/gateway-feature'
 import type { RegistryTransport } from '@ocireg/messaging';
 import { Lifecycle, Observability, Started, nestLogger, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
 import { instrumentHttp } from './http-metrics';
+import { traceHttp } from './http-tracing';
 import { logRequests } from './request-log';
 import { InstrumentedRpc } from './instrumented-rpc';
 
@@ -14,8 +15,8 @@ const PROBE_KEY = 'v1/readiness-probe';
 
 /** Starts the HTTP gateway on a transport; returns its URL. Its closers join `life`. */
 export async function startGateway(config: RegistryConfig, transport: RegistryTransport, life: Lifecycle, observability: Observability): Promise<string> {
-  const { metrics, readiness, logger } = observability;
-  const store = await openContentStore(config, metrics.storage());
+  const { metrics, readiness, logger, tracer } = observability;
+  const store = await openContentStore(config, metrics.storage(), tracer);
   life.add(() => store.close());
   readiness.add('contentStore', () => store.stat(PROBE_KEY));
   const client = transport.createClient();
@@ -23,10 +24,11 @@ export async function startGateway(config: RegistryConfig, transport: RegistryTr
   await rpcClient.connect();
   life.add(() => rpcClient.close());
   if (transport.kind === 'nats') readiness.add('transport', transportCheck(client));
-  const rpc = new InstrumentedRpc(rpcClient, metrics.rpc());
+  const rpc = new InstrumentedRpc(rpcClient, metrics.rpc(), tracer, transport.kind);
   const { access, tokenServer } = await openAccess(config, life);
   const app = await createGateway({ config, rpc, store, access, tokenServer }, nestLogger(config), await readTls(config));
   logRequests(app.getHttpAdapter().getInstance(), logger, routeKindOf);
+  if (tracer) traceHttp(app.getHttpAdapter().getInstance(), tracer, routeKindOf);
   instrumentHttp(app.getHttpAdapter().getInstance(), metrics.http(), routeKindOf);
   await app.listen(config.http.port, config.http.host);
   const server = app.getHttpServer();

@@ -1,5 +1,5 @@
 import type { SqlClient, SqlResult } from '@ocireg/metadata';
-import { type DatabaseMetrics, secondsSince } from '@ocireg/observability';
+import { type DatabaseMetrics, SpanKind, type Tracer, inSpan, secondsSince } from '@ocireg/observability';
 
 const STATEMENTS = new Set(['select', 'insert', 'update', 'delete', 'with', 'begin', 'commit', 'rollback', 'savepoint', 'release', 'create', 'alter', 'drop']);
 
@@ -11,35 +11,44 @@ export function statementKind(sql: string): string {
 
 /**
  * A SqlClient decorator that times every query by statement kind and counts failures; a transaction is timed
- * as a whole (`transaction`) and the queries inside it one by one.
+ * as a whole (`transaction`) and the queries inside it one by one. With a tracer, each query and transaction
+ * is a client span (`db <kind>`, the parameterised statement as `db.query.text`: never the parameters).
  */
 export class InstrumentedSqlClient implements SqlClient {
   constructor(
     private readonly inner: SqlClient,
     private readonly metrics: DatabaseMetrics,
+    private readonly tracer?: Tracer,
+    /** `postgresql` (pg) or `pglite`: the spans' `db.system.name`. */
+    private readonly system = 'postgresql',
   ) {}
 
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<Row>> {
-    return this.timed(statementKind(sql), () => this.inner.query<Row>(sql, params));
+    return this.timed(statementKind(sql), () => this.inner.query<Row>(sql, params), sql);
   }
 
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    return this.timed('transaction', () => this.inner.transaction((tx) => fn(new InstrumentedSqlClient(tx, this.metrics))));
+    return this.timed('transaction', () => this.inner.transaction((tx) => fn(new InstrumentedSqlClient(tx, this.metrics, this.tracer, this.system))));
   }
 
   close(): Promise<void> {
     return this.inner.close();
   }
 
-  private async timed<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const start = process.hrtime.bigint();
-    try {
-      return await run();
-    } catch (error) {
-      this.metrics.errors.inc({ operation });
-      throw error;
-    } finally {
-      this.metrics.duration.observe({ operation }, secondsSince(start));
-    }
+  private timed<T>(operation: string, run: () => Promise<T>, sql?: string): Promise<T> {
+    const measured = async () => {
+      const start = process.hrtime.bigint();
+      try {
+        return await run();
+      } catch (error) {
+        this.metrics.errors.inc({ operation });
+        throw error;
+      } finally {
+        this.metrics.duration.observe({ operation }, secondsSince(start));
+      }
+    };
+    if (!this.tracer) return measured();
+    const attributes = { 'db.system.name': this.system, 'db.operation.name': operation, ...(sql ? { 'db.query.text': sql } : {}) };
+    return inSpan(this.tracer, `db ${operation}`, SpanKind.CLIENT, attributes, measured);
   }
 }

@@ -3,7 +3,10 @@ import { Controller } from '@nestjs/common';
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { RegistryError } from '@ocireg/errors';
-import { createLogger, currentRequestId } from '@ocireg/observability';
+import type { SqlClient } from '@ocireg/metadata';
+import { RegistryMetrics, createLogger, currentRequestId } from '@ocireg/observability';
+import { memoryTracer } from '@ocireg/testing';
+import { InstrumentedSqlClient } from './instrumented-sql';
 import { defer, lastValueFrom, of, throwError } from 'rxjs';
 import { RequestContextInterceptor } from './request-context.interceptor';
 
@@ -39,5 +42,29 @@ describe('RequestContextInterceptor', () => {
     expect(lines[0]).toMatchObject({ level: 20, msg: 'message handled', requestId: 'req-7', subject: 'blob.resolve', outcome: 'ok' });
     expect(lines[1]).toMatchObject({ msg: 'message handled', subject: 'blob.resolve', outcome: 'BLOB_UNKNOWN' });
     expect(lines[1]).not.toHaveProperty('requestId');
+  });
+
+  it('handles a message carrying trace context in a server span, parent of the spans below it', async () => {
+    const { tracer, spans, reset } = memoryTracer();
+    reset();
+    const quiet = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    const interceptor = new RequestContextInterceptor(createLogger({ level: 'info', destination: quiet }), tracer);
+    const fake: SqlClient = { query: async () => ({ rows: [], rowCount: 0 }) as never, transaction: async (fn) => fn(fake), close: async () => undefined };
+    const sql = new InstrumentedSqlClient(fake, new RegistryMetrics(false).database(), tracer, 'postgresql');
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const payload: Record<string, unknown> = { repository: 'a/b', $requestId: 'req-9', $trace: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } };
+    const handler: CallHandler = { handle: () => defer(async () => sql.query('SELECT 1 FROM blobs WHERE digest = $1', ['sha256:00'])) };
+    await lastValueFrom(interceptor.intercept(contextFor(payload), handler));
+    expect(payload).toEqual({ repository: 'a/b' });
+    const [query, handled] = spans();
+    expect(handled).toMatchObject({ name: 'handle blob.resolve', kind: 1, attributes: { 'rpc.method': 'blob.resolve', 'ocireg.request_id': 'req-9', 'ocireg.outcome': 'ok' } });
+    expect(handled?.spanContext().traceId).toBe(traceId);
+    expect(handled?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(query).toMatchObject({ name: 'db select', kind: 2, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': 'select', 'db.query.text': 'SELECT 1 FROM blobs WHERE digest = $1' } });
+    expect(query?.parentSpanContext?.spanId).toBe(handled?.spanContext().spanId);
+
+    // Outside any trace (no $trace), no span at all.
+    await lastValueFrom(interceptor.intercept(contextFor({ repository: 'a/b' }), handler));
+    expect(spans()).toHaveLength(2);
   });
 });

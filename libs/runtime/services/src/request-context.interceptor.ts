@@ -1,24 +1,51 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { RegistryError } from '@ocireg/errors';
-import { type Logger, runInRequestContext, secondsSince, takeRequestId } from '@ocireg/observability';
+import {
+  type Logger,
+  type Span,
+  SpanKind,
+  type Tracer,
+  contextWithSpan,
+  failSpan,
+  isFailure,
+  runInRequestContext,
+  runInTraceContext,
+  secondsSince,
+  takeRequestId,
+  takeTraceContext,
+} from '@ocireg/observability';
 import { Observable, tap } from 'rxjs';
 import { subjectOf } from './message-metrics.interceptor';
 
 /**
- * Takes the request id the gateway sent along out of each message's payload (before the handler parses it by
- * its contract) and handles the message in a context carrying it, so that every log line of that handling has
- * the gateway request's `requestId`. Logs one debug line per handled message. Installed on every service from
- * the composition root, before the other interceptors.
+ * Takes the request id and the trace context the gateway sent along out of each message's payload (before the
+ * handler parses it by its contract) and handles the message in a context carrying them: every log line of that
+ * handling has the gateway request's `requestId`, and with a tracer the handling is a server span
+ * (`handle <subject>`) under the gateway's RPC span, parent of the database, session and storage spans below it.
+ * Logs one debug line per handled message. Installed on every service from the composition root, before the
+ * other interceptors.
  */
 @Injectable()
 export class RequestContextInterceptor implements NestInterceptor {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly tracer?: Tracer,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const requestId = context.getType() === 'rpc' ? takeRequestId(context.switchToRpc().getData()) : undefined;
+    const data = context.getType() === 'rpc' ? context.switchToRpc().getData() : undefined;
+    const requestId = takeRequestId(data);
+    const parent = takeTraceContext(data);
     const subject = subjectOf(context);
     const start = process.hrtime.bigint();
-    const done = (outcome: string) => {
+    let span: Span | undefined;
+    const done = (outcome: string, error?: unknown) => {
+      if (span) {
+        span.setAttribute('ocireg.outcome', outcome);
+        // A client's mistake (an unknown blob, a bad digest) is the answer, not a failure of the service.
+        if (error !== undefined && isFailure(error)) failSpan(span, error);
+        span.end();
+      }
       if (this.logger.isLevelEnabled('debug')) {
         this.logger.debug({ requestId, subject, outcome, durationMs: Math.round(secondsSince(start) * 1e6) / 1e3 }, 'message handled');
       }
@@ -27,11 +54,17 @@ export class RequestContextInterceptor implements NestInterceptor {
       next.handle().pipe(
         tap({
           complete: () => done('ok'),
-          error: (error: unknown) => done(error instanceof RegistryError ? error.kind : 'UNKNOWN'),
+          error: (error: unknown) => done(error instanceof RegistryError ? error.kind : 'UNKNOWN', error),
         }),
       );
-    if (!requestId) return handle();
+    if (!requestId && !parent) return handle();
     // Nest binds the rest of the chain to the async context that calls handle(): call it inside ours.
-    return new Observable((subscriber) => runInRequestContext({ requestId }, () => handle().subscribe(subscriber)));
+    return new Observable((subscriber) => {
+      const run = () => handle().subscribe(subscriber);
+      const inRequest = requestId ? () => runInRequestContext({ requestId }, run) : run;
+      if (!parent || !this.tracer) return inRequest();
+      span = this.tracer.startSpan(`handle ${subject}`, { kind: SpanKind.SERVER, attributes: { 'rpc.method': subject, ...(requestId ? { 'ocireg.request_id': requestId } : {}) } }, parent);
+      return runInTraceContext(contextWithSpan(span, parent), inRequest);
+    });
   }
 }

@@ -8,13 +8,14 @@ import type { RegistryTransport } from '@ocireg/messaging';
 import { Metadata, SqlClient, createMetadata, migrate, migrations } from '@ocireg/metadata';
 import { PgSqlClient, ensureDatabase } from '@ocireg/metadata-pg';
 import { PgliteSqlClient } from '@ocireg/metadata-pglite';
-import type { RegistryMetrics } from '@ocireg/observability';
+import type { RegistryMetrics, Tracer } from '@ocireg/observability';
 import { Lifecycle, Observability, Started, nestLogger, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
 import type { UploadSessionStore } from '@ocireg/sessions';
 import { FileUploadSessionStore } from '@ocireg/sessions-file';
 import { RedisUploadSessionStore } from '@ocireg/sessions-redis';
 import type { ContentStore } from '@ocireg/storage';
 import { UPLOAD_SERVICE_QUEUE, UploadServiceModule } from '@ocireg/upload-feature';
+import { TracedUploadSessionStore } from './instrumented-sessions';
 import { InstrumentedSqlClient } from './instrumented-sql';
 import { MessageMetricsInterceptor } from './message-metrics.interceptor';
 import { RequestContextInterceptor } from './request-context.interceptor';
@@ -53,14 +54,14 @@ export async function migrateDatabase(config: RegistryConfig): Promise<number> {
   return migrations.length;
 }
 
-async function openUploadSessions(config: RegistryConfig): Promise<UploadSessionStore> {
+async function openUploadSessions(config: RegistryConfig, tracer?: Tracer): Promise<UploadSessionStore> {
   const sessions = config.sessions;
   const store: UploadSessionStore =
     sessions.driver === 'file'
       ? new FileUploadSessionStore({ directory: sessions.directory })
       : new RedisUploadSessionStore({ url: sessions.url, keyPrefix: `${sessions.keyPrefix}upload:` });
   await store.init();
-  return store;
+  return tracer ? new TracedUploadSessionStore(store, tracer, sessions.driver) : store;
 }
 
 interface ServiceDeps {
@@ -69,26 +70,26 @@ interface ServiceDeps {
   sessions?: UploadSessionStore;
 }
 
-/** The metadata database wrapped in its metrics decorator; a pg pool's use is read at each scrape. */
-function instrumentSql(sql: SqlClient, metrics: RegistryMetrics): SqlClient {
+/** The metadata database wrapped in its metrics (and tracing) decorator; a pg pool's use is read at each scrape. */
+function instrumentSql(sql: SqlClient, metrics: RegistryMetrics, tracer?: Tracer): SqlClient {
   if (sql instanceof PgSqlClient) metrics.databasePool(() => sql.poolStats());
-  return new InstrumentedSqlClient(sql, metrics.database());
+  return new InstrumentedSqlClient(sql, metrics.database(), tracer, sql instanceof PgSqlClient ? 'postgresql' : 'pglite');
 }
 
 /** Opens what the given services need, once, registering each closer and readiness check. */
-async function openDeps(config: RegistryConfig, names: readonly ServiceName[], life: Lifecycle, { metrics, readiness }: Observability): Promise<ServiceDeps> {
-  const sql = instrumentSql(await openSql(config), metrics);
+async function openDeps(config: RegistryConfig, names: readonly ServiceName[], life: Lifecycle, { metrics, readiness, tracer }: Observability): Promise<ServiceDeps> {
+  const sql = instrumentSql(await openSql(config), metrics, tracer);
   life.add(() => sql.close());
   readiness.add('database', () => sql.query('SELECT 1'));
   const deps: ServiceDeps = { metadata: createMetadata(sql) };
   if (names.includes('upload-service') || names.includes('manifest-service')) {
-    const store = await openContentStore(config, metrics.storage());
+    const store = await openContentStore(config, metrics.storage(), tracer);
     life.add(() => store.close());
     readiness.add('contentStore', () => store.stat(PROBE_KEY));
     deps.store = store;
   }
   if (names.includes('upload-service')) {
-    const sessions = await openUploadSessions(config);
+    const sessions = await openUploadSessions(config, tracer);
     life.add(() => sessions.close());
     readiness.add('sessions', () => sessions.get(PROBE_UPLOAD_ID));
     deps.sessions = sessions;
@@ -118,7 +119,7 @@ export async function startServices(
   observability: Observability,
 ): Promise<void> {
   const deps = await openDeps(config, names, life, observability);
-  const requestContext = new RequestContextInterceptor(observability.logger);
+  const requestContext = new RequestContextInterceptor(observability.logger, observability.tracer);
   const interceptor = new MessageMetricsInterceptor(observability.metrics.messages());
   for (const name of names) {
     const { module, queue } = moduleFor(name, config, deps);
