@@ -1,10 +1,10 @@
-import { TestRegistry, randomBlob, sha256, startDistributed } from '@ocireg/testing';
+import { OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, TestRegistry, descriptorOf, jsonBlob, randomBlob, sha256, startDistributed } from '@ocireg/testing';
 
 describe('stateless gateways (distributed)', () => {
   let registry: TestRegistry;
 
   beforeAll(async () => {
-    registry = await startDistributed({ gateways: 2 });
+    registry = await startDistributed({ gateways: 2, env: { REGISTRY_STORAGE_DELETE_ENABLED: 'true' } });
   }, 120_000);
   afterAll(async () => registry?.stop());
 
@@ -57,5 +57,51 @@ describe('stateless gateways (distributed)', () => {
     expect(done.status).toBe(400);
     expect(((await done.json()) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('DIGEST_INVALID');
     expect((await fetch(`${a}/v2/replicas/wrong/blobs/${blob.digest}`, { method: 'HEAD' })).status).toBe(404);
+  }, 60_000);
+
+  it("has every gateway forget a cached answer as soon as another gateway changes it (not after the cache's TTL)", async () => {
+    const [a, b] = registry.urls as [string, string];
+    const name = 'replicas/cached';
+    const layer = randomBlob(1024);
+    const config = jsonBlob({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+    for (const blob of [layer, config]) {
+      const pushed = await fetch(`${a}/v2/${name}/blobs/uploads/?digest=${blob.digest}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: blob.bytes });
+      expect(pushed.status).toBe(201);
+    }
+    const manifest = (note: string) =>
+      jsonBlob({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptorOf(config, OCI_CONFIG), layers: [descriptorOf(layer, OCI_LAYER)], annotations: { note } });
+    const put = async (m: ReturnType<typeof manifest>) =>
+      expect((await fetch(`${a}/v2/${name}/manifests/v1`, { method: 'PUT', headers: { 'content-type': OCI_MANIFEST }, body: m.bytes })).status).toBe(201);
+    const tagOnB = async () => (await fetch(`${b}/v2/${name}/manifests/v1`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } })).headers.get('docker-content-digest');
+    const statusOnB = async (path: string) => (await fetch(`${b}/v2/${name}/${path}`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } })).status;
+    /** The answer gateway B gives within 2 s (the cache's TTL is 30 s: only the broadcast can explain a change). */
+    const soon = async <T>(ask: () => Promise<T>, expected: T): Promise<T> => {
+      const deadline = Date.now() + 2000;
+      let answer = await ask();
+      while (answer !== expected && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        answer = await ask();
+      }
+      return answer;
+    };
+
+    const first = manifest('first');
+    await put(first);
+    // B asks twice: the second answer comes from its cache.
+    expect(await tagOnB()).toBe(first.digest);
+    expect(await tagOnB()).toBe(first.digest);
+    expect(await statusOnB(`blobs/${layer.digest}`)).toBe(200);
+    expect(await statusOnB(`manifests/${first.digest}`)).toBe(200);
+
+    // The tag moves on A: B follows.
+    const second = manifest('second');
+    await put(second);
+    expect(await soon(tagOnB, second.digest)).toBe(second.digest);
+    // The blob is deleted on A: B stops serving it.
+    expect((await fetch(`${a}/v2/${name}/blobs/${layer.digest}`, { method: 'DELETE' })).status).toBe(202);
+    expect(await soon(() => statusOnB(`blobs/${layer.digest}`), 404)).toBe(404);
+    // The first manifest is deleted on A: B answers 404 for it.
+    expect((await fetch(`${a}/v2/${name}/manifests/${first.digest}`, { method: 'DELETE' })).status).toBe(202);
+    expect(await soon(() => statusOnB(`manifests/${first.digest}`), 404)).toBe(404);
   }, 60_000);
 });

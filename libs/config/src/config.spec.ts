@@ -83,6 +83,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it("reads the gateway's metadata cache settings", () => {
+    expect(loadConfig({}, 'distributed').cache).toEqual({ enabled: true, maxEntries: 10_000, ttlSeconds: 30 });
+    expect(loadConfig({ REGISTRY_CACHE_ENABLED: 'false', REGISTRY_CACHE_MAXENTRIES: '500', REGISTRY_CACHE_TTL: '2m' }, 'embedded').cache).toEqual({ enabled: false, maxEntries: 500, ttlSeconds: 120 });
+    expect(() => loadConfig({ REGISTRY_CACHE_MAXENTRIES: '0', REGISTRY_CACHE_TTL: 'never' }, 'embedded')).toThrow(/REGISTRY_CACHE_MAXENTRIES[\s\S]*REGISTRY_CACHE_TTL/);
+  });
+
   it('parses Go-style durations', () => {
     expect(parseDurationSeconds('168h')).toBe(168 * 3600);
     expect(parseDurationSeconds('1m30s')).toBe(90);

@@ -97,6 +97,8 @@ export interface RegistryConfig {
   manifests: { maxSize: number };
   /** OpenTelemetry traces (the standard OTEL_* variables): exported over OTLP/HTTP when an endpoint is set. */
   tracing: TracingConfig;
+  /** The gateway's cache of metadata answers (blob descriptors, manifests, tags), invalidated across replicas. */
+  cache: { enabled: boolean; maxEntries: number; ttlSeconds: number };
 }
 
 export interface TracingConfig {
@@ -241,6 +243,11 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
   const purgeInterval = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_INTERVAL', duration, 24 * 3600);
   const maxSize = take('REGISTRY_VALIDATION_MANIFESTS_MAXSIZE', int(1024, 64 * 1024 * 1024), 4 * 1024 * 1024);
   const tracing = readTracing(get, take);
+  const cache = {
+    enabled: take('REGISTRY_CACHE_ENABLED', boolString, true),
+    maxEntries: take('REGISTRY_CACHE_MAXENTRIES', int(1, 10_000_000), 10_000),
+    ttlSeconds: take('REGISTRY_CACHE_TTL', duration, 30),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -258,6 +265,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
     },
     manifests: { maxSize },
     tracing,
+    cache,
   };
 }
 

@@ -1,1 +1,1 @@
-export type { RegistryTransport } from './transport';
+export type { RegistryTransport, Broadcast } from './transport';

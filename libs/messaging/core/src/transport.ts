@@ -14,4 +14,19 @@ export interface RegistryTransport {
   createServer(queue: string): CustomTransportStrategy;
   /** A client that sends requests to whichever server handles the pattern. Payloads travel as JSON. */
   createClient(): ClientProxy;
+  /** A connection for broadcasts: fan-out to every subscriber, unlike requests. */
+  createBroadcast(): Broadcast;
+}
+
+/**
+ * Fan-out messages: every subscription to a channel, in every process on the transport, receives each
+ * message published to it, at most once (a subscriber that is down misses it). What replicas use to tell
+ * each other that something changed (cache invalidation). Messages travel as JSON.
+ */
+export interface Broadcast {
+  /** Resolves once the message has left this process (NATS: flushed to the server). */
+  publish(channel: string, message: object): Promise<void>;
+  /** Resolves once the subscription is active on the server; returns what ends it. */
+  subscribe(channel: string, handler: (message: unknown) => void): Promise<() => void>;
+  close(): Promise<void>;
 }

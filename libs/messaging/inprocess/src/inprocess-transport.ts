@@ -1,5 +1,6 @@
 import type { ClientProxy, CustomTransportStrategy } from '@nestjs/microservices';
-import type { RegistryTransport } from '@ocireg/messaging';
+import type { Broadcast, RegistryTransport } from '@ocireg/messaging';
+import { InProcessBroadcast, InProcessChannels } from './in-process-broadcast';
 import { InProcessBus } from './in-process-bus';
 import { InProcessClient } from './in-process-client';
 import { InProcessServer } from './in-process-server';
@@ -11,6 +12,7 @@ import { InProcessServer } from './in-process-server';
 export class InProcessTransport implements RegistryTransport {
   readonly kind = 'inprocess' as const;
   private readonly bus = new InProcessBus();
+  private readonly channels = new InProcessChannels();
 
   createServer(queue: string): CustomTransportStrategy {
     return new InProcessServer(this.bus, queue);
@@ -18,5 +20,9 @@ export class InProcessTransport implements RegistryTransport {
 
   createClient(): ClientProxy {
     return new InProcessClient(this.bus);
+  }
+
+  createBroadcast(): Broadcast {
+    return new InProcessBroadcast(this.channels);
   }
 }

@@ -1,5 +1,6 @@
 import { ClientProxy, CustomTransportStrategy, MsPattern, ServerNats } from '@nestjs/microservices';
-import type { RegistryTransport } from '@ocireg/messaging';
+import type { Broadcast, RegistryTransport } from '@ocireg/messaging';
+import { NatsBroadcast } from './nats-broadcast';
 import { NatsRegistryClient } from './nats-client';
 import { prefixSubject } from './subjects';
 
@@ -45,6 +46,10 @@ export class NatsTransport implements RegistryTransport {
     // ClientNats narrows its status type to NatsStatus, which makes it formally incompatible with the
     // port's `ClientProxy<…, string>` (the status subject is invariant); every NatsStatus is a string.
     return client as ClientProxy;
+  }
+
+  createBroadcast(): Broadcast {
+    return new NatsBroadcast([...this.options.servers], this.options.subjectPrefix);
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { ClientProxy } from '@nestjs/microservices';
-import type { RegistryTransport } from '@ocireg/messaging';
+import type { Broadcast, RegistryTransport } from '@ocireg/messaging';
 import { TimeoutError, firstValueFrom, lastValueFrom, timeout, toArray } from 'rxjs';
 import { ContractLog, contractModule, contractPatterns } from './contract-app';
 
@@ -57,6 +57,7 @@ export function describeTransportContract(name: string, setup: () => Promise<Tra
     const log: ContractLog = { handled: [], events: [] };
     const apps: INestMicroservice[] = [];
     const clients: ClientProxy[] = [];
+    const broadcasts: Broadcast[] = [];
     let subject: TransportContractSubject | undefined;
     let baseline = new Map<string, number>();
     let client: ClientProxy;
@@ -82,7 +83,13 @@ export function describeTransportContract(name: string, setup: () => Promise<Tra
     };
     const request = <T>(pattern: string, data: unknown, via: ClientProxy = client, ms = 5000): Promise<T> =>
       firstValueFrom(via.send<T>(pattern, data).pipe(timeout(ms)));
+    const newBroadcast = (): Broadcast => {
+      const created = transport().createBroadcast();
+      broadcasts.push(created);
+      return created;
+    };
     const closeAll = async (): Promise<void> => {
+      await Promise.all(broadcasts.splice(0).map((b) => b.close()));
       await Promise.all(clients.splice(0).map((c) => c.close()));
       await Promise.all(apps.splice(0).map((app) => app.close()));
     };
@@ -188,6 +195,25 @@ export function describeTransportContract(name: string, setup: () => Promise<Tra
       const error = await pending;
       expect(error).toBeDefined();
       expect(error).not.toBeInstanceOf(TimeoutError);
+    });
+
+    it('broadcasts each message to every subscriber, in order, and stops after unsubscribe', async () => {
+      const channel = `${prefix}-changes`;
+      const [one, two, sender] = [newBroadcast(), newBroadcast(), newBroadcast()];
+      const seen: Record<string, unknown[]> = { one: [], two: [], elsewhere: [] };
+      const stopOne = await one.subscribe(channel, (m) => seen['one']!.push(m));
+      await two.subscribe(channel, (m) => seen['two']!.push(m));
+      await two.subscribe(`${channel}-other`, (m) => seen['elsewhere']!.push(m));
+      for (const n of [1, 2, 3]) await sender.publish(channel, { n, repository: 'a/b' });
+      expect(await until(() => seen['one']!.length === 3 && seen['two']!.length === 3)).toBe(true);
+      expect(seen['one']).toEqual([1, 2, 3].map((n) => ({ n, repository: 'a/b' })));
+      expect(seen['two']).toEqual(seen['one']);
+      stopOne();
+      await sender.publish(channel, { n: 4 });
+      expect(await until(() => seen['two']!.length === 4)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(seen['one']).toHaveLength(3);
+      expect(seen['elsewhere']).toEqual([]);
     });
 
     it('releases every socket and timer once its clients and servers are closed', async () => {

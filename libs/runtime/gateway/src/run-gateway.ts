@@ -2,7 +2,8 @@ import type { RegistryConfig } from '@ocireg/config';
 import { RegistryRpcClient } from '@ocireg/contracts';
 import { readFile } from 'node:fs/promises';
 import { openAccess } from './access';
-import { GatewayTls, createGateway, routeKindOf } from '@ocireg/gateway-feature';
+import { CachingRpc, GatewayTls, createGateway, routeKindOf } from '@ocireg/gateway-feature';
+import type { RegistryRpc } from '@ocireg/contracts';
 import type { RegistryTransport } from '@ocireg/messaging';
 import { Lifecycle, Observability, Started, nestLogger, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
 import { instrumentHttp } from './http-metrics';
@@ -24,7 +25,7 @@ export async function startGateway(config: RegistryConfig, transport: RegistryTr
   await rpcClient.connect();
   life.add(() => rpcClient.close());
   if (transport.kind === 'nats') readiness.add('transport', transportCheck(client));
-  const rpc = new InstrumentedRpc(rpcClient, metrics.rpc(), tracer, transport.kind);
+  const rpc = await withCache(config, new InstrumentedRpc(rpcClient, metrics.rpc(), tracer, transport.kind), transport, life);
   const { access, tokenServer } = await openAccess(config, life);
   const app = await createGateway({ config, rpc, store, access, tokenServer }, nestLogger(config), await readTls(config));
   logRequests(app.getHttpAdapter().getInstance(), logger, routeKindOf);
@@ -43,6 +44,20 @@ export async function startGateway(config: RegistryConfig, transport: RegistryTr
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const scheme = config.http.tls ? 'https' : 'http';
   return `${scheme}://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+}
+
+/**
+ * The RPC client behind the gateway's metadata cache, when enabled. Over NATS the gateways tell each other
+ * what changed on a broadcast; the embedded registry has one gateway and needs none.
+ */
+async function withCache(config: RegistryConfig, rpc: RegistryRpc, transport: RegistryTransport, life: Lifecycle): Promise<RegistryRpc> {
+  if (!config.cache.enabled) return rpc;
+  const broadcast = transport.kind === 'nats' ? transport.createBroadcast() : undefined;
+  if (broadcast) life.add(() => broadcast.close());
+  const cache = new CachingRpc(rpc, { maxEntries: config.cache.maxEntries, ttlMs: config.cache.ttlSeconds * 1000 }, broadcast);
+  await cache.start();
+  life.add(() => cache.stop());
+  return cache;
 }
 
 export interface DrainOptions {

@@ -9,3 +9,5 @@ export type { RealmOf } from './access/bearer-access';
 export { LoginGuard } from './access/access-control';
 export type { AccessControl } from './access/access-control';
 export { TokenServer } from './access/token-server';
+export { CachingRpc, METADATA_CHANGED } from './caching-rpc';
+export type { MetadataCacheOptions, MetadataChange } from './caching-rpc';
