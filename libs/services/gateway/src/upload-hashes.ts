@@ -45,12 +45,15 @@ export class UploadHashes {
   }
 }
 
+/** Bytes a stage of the upload pipeline may hold: enough for the socket to keep flowing while the disk writes. */
+const STREAM_BUFFER = 1024 * 1024;
+
 /** Counts (and optionally hashes) the bytes flowing through, without copying them. */
 export class MeteredStream extends Transform {
   bytes = 0;
 
   constructor(private readonly hash?: Hash) {
-    super();
+    super({ highWaterMark: STREAM_BUFFER });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

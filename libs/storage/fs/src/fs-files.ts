@@ -81,19 +81,66 @@ export async function streamFile(handle: FileHandle, size: number, range?: ByteR
   return handle.createReadStream({ start, end, autoClose: true });
 }
 
-/** Writes a stream into an open handle from `start` (one chunk at a time), syncs it, returns the bytes written. */
+/** Bytes gathered from the stream before they go to the file in one write (while the previous batch is written). */
+const WRITE_BATCH = 1024 * 1024;
+
+/**
+ * Writes a stream into the file at `start` and syncs it to disk; returns the bytes written. Reading and
+ * writing overlap: while one batch of chunks is being written (one `writev`), the next is gathered, so the
+ * socket keeps flowing; at most two batches are held (constant memory whatever the size).
+ */
 export async function writeStreamAt(handle: FileHandle, body: Readable, start: number): Promise<number> {
   let position = start;
+  let batch: Buffer[] = [];
+  let batched = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async (): Promise<void> => {
+    await writing;
+    const buffers = batch;
+    const at = position;
+    position += batched;
+    batch = [];
+    batched = 0;
+    writing = writeAllAt(handle, buffers, at);
+    // Awaited at the next flush or at the end; never left unhandled if the body fails first.
+    writing.catch(() => undefined);
+  };
   for await (const chunk of body) {
     const buffer = toBuffer(chunk);
-    for (let offset = 0; offset < buffer.length; ) {
-      const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset, position);
-      offset += bytesWritten;
-      position += bytesWritten;
-    }
+    if (buffer.length === 0) continue;
+    batch.push(buffer);
+    batched += buffer.length;
+    // Many tiny chunks (a slow client) go out well before they add up to a batch.
+    if (batched >= WRITE_BATCH || batch.length >= 256) await flush();
   }
+  if (batched > 0) await flush();
+  await writing;
   await handle.datasync();
   return position - start;
+}
+
+/** Writes buffers back to back at `position`, however many calls short writes take. */
+async function writeAllAt(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest, at);
+    at += bytesWritten;
+    rest = skipBytes(rest, bytesWritten);
+  }
+}
+
+/** The buffers after their first `count` bytes. */
+function skipBytes(buffers: Buffer[], count: number): Buffer[] {
+  let skip = count;
+  let index = 0;
+  while (index < buffers.length && skip >= (buffers[index]?.length ?? 0)) {
+    skip -= buffers[index]?.length ?? 0;
+    index++;
+  }
+  const rest = buffers.slice(index);
+  if (skip > 0 && rest[0]) rest[0] = rest[0].subarray(skip);
+  return rest;
 }
 
 function toBuffer(chunk: unknown): Buffer {
