@@ -33,12 +33,22 @@ async function lockLinks(
   return new Set(result.rows.map((row) => row.digest));
 }
 
-/** Records the manifest globally (the first record of a digest wins) and links it to the repository. */
-export async function recordManifest(tx: SqlClient, repositoryId: RepositoryId, manifest: NewManifest): Promise<void> {
-  await tx.query(
-    `INSERT INTO manifests (digest, media_type, size, storage_key, subject, artifact_type, annotations)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)
-     ON CONFLICT DO NOTHING`,
+/**
+ * Records the manifest globally (the first record of a digest wins), links it to the repository with its
+ * references and, given a tag, points the tag at it (moving it when it pointed elsewhere). Two statements:
+ * the embedded database pays for each one.
+ */
+export async function recordManifest(tx: SqlClient, repositoryId: RepositoryId, manifest: NewManifest, tag?: string): Promise<void> {
+  // The count sees rows that existed before the statement, the CTE those it inserted: 0 means the insert was
+  // skipped for another conflict (the storage key is recorded for another digest).
+  const stored = await tx.query<{ n: string | number }>(
+    `WITH inserted AS (
+       INSERT INTO manifests (digest, media_type, size, storage_key, subject, artifact_type, annotations)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)
+       ON CONFLICT DO NOTHING
+       RETURNING digest
+     )
+     SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM manifests WHERE digest = $1) AS n`,
     [
       manifest.digest,
       manifest.mediaType,
@@ -49,40 +59,30 @@ export async function recordManifest(tx: SqlClient, repositoryId: RepositoryId, 
       manifest.annotations === undefined ? null : JSON.stringify(manifest.annotations),
     ],
   );
-  const stored = await tx.query('SELECT 1 FROM manifests WHERE digest = $1', [manifest.digest]);
-  if (stored.rowCount === 0) {
+  if (Number(stored.rows[0]?.n ?? 0) === 0) {
     throw new Error(`storage key '${manifest.storageKey}' is already recorded for another manifest`);
   }
+  const blobs = distinct(manifest.blobs);
+  const children = distinct(manifest.manifests);
+  // Foreign keys are checked at the end of the statement, when the link the others need exists.
   await tx.query(
-    'INSERT INTO repository_manifests (repository_id, digest) VALUES ($1::bigint, $2) ON CONFLICT DO NOTHING',
-    [repositoryId, manifest.digest],
-  );
-  await recordReferences(tx, repositoryId, manifest.digest, 'blob', distinct(manifest.blobs));
-  await recordReferences(tx, repositoryId, manifest.digest, 'manifest', distinct(manifest.manifests));
-}
-
-async function recordReferences(
-  tx: SqlClient,
-  repositoryId: RepositoryId,
-  parent: string,
-  kind: 'blob' | 'manifest',
-  children: string[],
-): Promise<void> {
-  if (children.length === 0) return;
-  await tx.query(
-    `INSERT INTO manifest_references (repository_id, parent_digest, child_digest, kind)
-     SELECT $1::bigint, $2::text, child, $3::text FROM unnest($4::text[]) AS child
-     ON CONFLICT DO NOTHING`,
-    [repositoryId, parent, kind, children],
-  );
-}
-
-/** Points the tag at the manifest, moving it when it pointed elsewhere. */
-export async function pointTag(tx: SqlClient, repositoryId: RepositoryId, tag: string, digest: string): Promise<void> {
-  await tx.query(
-    `INSERT INTO tags (repository_id, name, manifest_digest) VALUES ($1::bigint, $2, $3)
+    `WITH link AS (
+       INSERT INTO repository_manifests (repository_id, digest) VALUES ($1::bigint, $2) ON CONFLICT DO NOTHING
+     ), refs AS (
+       INSERT INTO manifest_references (repository_id, parent_digest, child_digest, kind)
+       SELECT $1::bigint, $2::text, r.child, r.kind FROM unnest($3::text[], $4::text[]) AS r (child, kind)
+       ON CONFLICT DO NOTHING
+     )
+     INSERT INTO tags (repository_id, name, manifest_digest)
+     SELECT $1::bigint, $5::text, $2::text WHERE $5::text IS NOT NULL
      ON CONFLICT (repository_id, name)
      DO UPDATE SET manifest_digest = EXCLUDED.manifest_digest, updated_at = now()`,
-    [repositoryId, tag, digest],
+    [
+      repositoryId,
+      manifest.digest,
+      [...blobs, ...children],
+      [...blobs.map(() => 'blob'), ...children.map(() => 'manifest')],
+      tag ?? null,
+    ],
   );
 }

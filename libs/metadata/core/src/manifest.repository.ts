@@ -1,4 +1,4 @@
-import { findMissingReferences, pointTag, recordManifest } from './manifest-writes';
+import { findMissingReferences, recordManifest } from './manifest-writes';
 import type { ManifestMetadata, ManifestRecord, NewManifest, Page, ReferrersQuery, SqlClient } from './ports';
 import { ensureRepositoryId, findRepositoryId } from './repository-ids';
 import { MANIFEST_COLUMNS, toManifestRecord, type ManifestRow } from './rows';
@@ -13,8 +13,7 @@ export class ManifestRepository implements ManifestMetadata {
       const missing = await findMissingReferences(tx, existingId, manifest);
       if (missing.length > 0) return { missing };
       const repositoryId = existingId ?? (await ensureRepositoryId(tx, repository));
-      await recordManifest(tx, repositoryId, manifest);
-      if (tag !== undefined) await pointTag(tx, repositoryId, tag, manifest.digest);
+      await recordManifest(tx, repositoryId, manifest, tag);
       return { missing: [] };
     });
   }
