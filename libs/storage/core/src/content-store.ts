@@ -60,7 +60,11 @@ export interface ContentLister {
 export interface ContentAppender {
   startAppend(key: string): Promise<AppendState>;
   append(key: string, state: AppendState, body: Readable): Promise<AppendState>;
-  /** Makes the appended bytes a complete object at `key`, readable by ContentReader, without copying them. */
+  /**
+   * Makes the appended bytes a complete object at `key`, readable by ContentReader, without copying them.
+   * Durable once it resolves. Appends before it need not be (a crash may lose them: the caller verifies the
+   * completed object's digest whenever it did not hash every byte itself in this process's lifetime).
+   */
   completeAppend(key: string, state: AppendState): Promise<ObjectInfo>;
   /** Discards an unfinished append and everything it stored. */
   abortAppend(key: string, state: AppendState): Promise<void>;

@@ -91,11 +91,11 @@ const READ_CHUNK = 1024 * 1024;
 const WRITE_BATCH = 1024 * 1024;
 
 /**
- * Writes a stream into the file at `start` and syncs it to disk; returns the bytes written. Reading and
+ * Writes a stream into the file at `start` and, with `sync`, syncs it to disk; returns the bytes written. Reading and
  * writing overlap: while one batch of chunks is being written (one `writev`), the next is gathered, so the
  * socket keeps flowing; at most two batches are held (constant memory whatever the size).
  */
-export async function writeStreamAt(handle: FileHandle, body: Readable, start: number): Promise<number> {
+export async function writeStreamAt(handle: FileHandle, body: Readable, start: number, sync = true): Promise<number> {
   let position = start;
   let batch: Buffer[] = [];
   let batched = 0;
@@ -121,7 +121,7 @@ export async function writeStreamAt(handle: FileHandle, body: Readable, start: n
   }
   if (batched > 0) await flush();
   await writing;
-  await handle.datasync();
+  if (sync) await handle.datasync();
   return position - start;
 }
 
