@@ -47,13 +47,17 @@ export class UploadHashes {
 
 /** Bytes a stage of the upload pipeline may hold: enough for the socket to keep flowing while the disk writes. */
 const STREAM_BUFFER = 1024 * 1024;
+/** The same, in chunks as the socket hands them over (64 KiB each). */
+const STREAM_BUFFER_CHUNKS = 16;
 
 /** Counts (and optionally hashes) the bytes flowing through, without copying them. */
 export class MeteredStream extends Transform {
   bytes = 0;
 
   constructor(private readonly hash?: Hash) {
-    super({ highWaterMark: STREAM_BUFFER });
+    // Chunks come out as they went in (object mode on the readable side): a reader never gets them
+    // concatenated into a fresh buffer, which would double the bytes allocated per upload.
+    super({ writableHighWaterMark: STREAM_BUFFER, readableObjectMode: true, readableHighWaterMark: STREAM_BUFFER_CHUNKS });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
