@@ -37,7 +37,7 @@ describe('traces (distributed)', () => {
   });
 
   it('makes one push one connected trace, from the gateway through NATS into the services and down to Postgres, Redis and S3', async () => {
-    // A traced client (BuildKit does this) sends its push span as the parent of every request of the push.
+    // A traced client (BuildKit with tracing on, say) sends its push span as the parent of every request of the push.
     const traceId = randomBytes(16).toString('hex');
     const pushSpan = randomBytes(8).toString('hex');
     const headers = { traceparent: `00-${traceId}-${pushSpan}-01` };
