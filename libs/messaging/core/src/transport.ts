@@ -24,7 +24,7 @@ export interface RegistryTransport {
  * each other that something changed (cache invalidation). Messages travel as JSON.
  */
 export interface Broadcast {
-  /** Resolves once the message has left this process (NATS: flushed to the server). */
+  /** Resolves once the message has left this process (NATS: flushed to the server, or after a short wait while it is unreachable). */
   publish(channel: string, message: object): Promise<void>;
   /** Resolves once the subscription is active on the server; returns what ends it. */
   subscribe(channel: string, handler: (message: unknown) => void): Promise<() => void>;

@@ -4,6 +4,8 @@ import { prefixSubject } from './subjects';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** How long publish() waits for the server to have the message before returning anyway. */
+const PUBLISH_PATIENCE_MS = 1000;
 
 /**
  * Broadcast over NATS core publish/subscribe: plain subscriptions (no queue group), so every subscriber gets
@@ -21,7 +23,14 @@ export class NatsBroadcast implements Broadcast {
   async publish(channel: string, message: object): Promise<void> {
     const nc = await this.connect();
     nc.publish(this.subject(channel), encoder.encode(JSON.stringify(message)));
-    await nc.flush();
+    // While NATS is away the message waits in the client's buffer: do not hold the caller for ever.
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_PATIENCE_MS)));
+    try {
+      await Promise.race([nc.flush(), patience]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async subscribe(channel: string, handler: (message: unknown) => void): Promise<() => void> {
