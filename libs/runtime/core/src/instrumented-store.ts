@@ -34,7 +34,7 @@ export class InstrumentedContentStore implements ContentStore {
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
     const start = process.hrtime.bigint();
-    const span = this.childSpan('storage read', { kind: SpanKind.CLIENT, attributes: this.attributes('read', key) });
+    const span = this.childSpan('read', key);
     let stream: Readable;
     try {
       stream = await this.inner.read(key, range);
@@ -57,7 +57,7 @@ export class InstrumentedContentStore implements ContentStore {
 
   async *list(prefix: string): AsyncIterable<string> {
     const start = process.hrtime.bigint();
-    const span = this.childSpan('storage list', { kind: SpanKind.CLIENT, attributes: this.attributes('list', prefix) });
+    const span = this.childSpan('list', prefix);
     try {
       yield* this.inner.list(prefix);
     } catch (error) {
@@ -103,8 +103,9 @@ export class InstrumentedContentStore implements ContentStore {
   }
 
   /** A span under the active one, for operations that outlive the call (streams, iterators); none outside a trace. */
-  private childSpan(name: string, options: { kind: SpanKind; attributes: Record<string, string> }): Span | undefined {
-    return this.tracer && hasActiveSpan() ? this.tracer.startSpan(name, options) : undefined;
+  private childSpan(operation: string, key: string): Span | undefined {
+    if (!this.tracer || !hasActiveSpan()) return undefined;
+    return this.tracer.startSpan(`storage ${operation}`, { kind: SpanKind.CLIENT, attributes: this.attributes(operation, key) });
   }
 
   private attributes(operation: string, key?: string): Record<string, string> {
