@@ -37,16 +37,26 @@ export function sideLabel(spec: SideSpec): string {
   return spec.kind === 'url' ? spec.url : spec.kind;
 }
 
+/** Ports handed out by this run: the kernel may offer a released port again before its user binds it. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1, never one this run already handed out (as libs/testing's freePort). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        const found = typeof address === 'object' && address ? address.port : 0;
+        server.close(() => resolve(found));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 interface Child {
