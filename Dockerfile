@@ -24,7 +24,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 # 3. Runtime: node, production node_modules, the compiled tree and the launcher; runs as `node` (uid 1000).
 FROM node:20-bookworm-slim
+# glibc malloc settings for streaming (bin/malloc-tuning.js explains them): set here, node is PID 1 and runs the
+# app itself; without them bin/ocireg.js would re-execute itself with them.
 ENV NODE_ENV=production \
+    MALLOC_MMAP_THRESHOLD_=4194304 \
+    MALLOC_TRIM_THRESHOLD_=134217728 \
     REGISTRY_HTTP_ADDR=0.0.0.0:5000 \
     REGISTRY_HTTP_DEBUG_ADDR=:5001 \
     REGISTRY_DATA_DIR=/var/lib/registry \

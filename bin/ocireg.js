@@ -11,6 +11,12 @@ if (!APPS.includes(app)) {
   process.stderr.write(`usage: ocireg <${APPS.join('|')}>\n`);
   process.exit(2);
 }
+const { wantsMallocTuning, runTuned, stopWithLauncher } = require('./malloc-tuning');
+if (wantsMallocTuning(process.env, process.platform)) {
+  runTuned(__filename, process.argv.slice(2), app);
+  return;
+}
+stopWithLauncher();
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
 const main = path.join(dist, 'apps', app, 'src', 'main.js');
@@ -24,3 +30,4 @@ const paths = Object.fromEntries(
 );
 require('tsconfig-paths').register({ baseUrl: dist, paths, addMatchAll: false });
 require(main);
+

@@ -386,6 +386,14 @@ describe('deployment manifests', () => {
       expect(fs.existsSync(path.join(ROOT, 'bin', 'healthcheck.js'))).toBe(true);
     });
 
+    it('sets the launcher\'s malloc settings, so that node (PID 1) runs the app itself instead of a re-executed child', () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { MALLOC_TUNING } = require(path.join(ROOT, 'bin', 'malloc-tuning.js')) as { MALLOC_TUNING: Record<string, string> };
+      const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+      expect(Object.keys(MALLOC_TUNING).length).toBeGreaterThan(0);
+      for (const [name, value] of Object.entries(MALLOC_TUNING)) expect(lastStage).toMatch(new RegExp(`^\\s*(ENV )?${name}=${value}\\b`, 'm'));
+    });
+
     it('.dockerignore keeps local state out of the build context', () => {
       for (const entry of ['**/node_modules', '**/dist', 'data', '.git', '.env']) expect(ignore).toContain(entry);
       for (const needed of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.build.json', 'apps', 'libs', 'bin']) expect(ignore).not.toContain(needed);

@@ -36,12 +36,22 @@ export interface RegistryProcess {
   output: () => string;
 }
 
-/** Starts one built app (`node bin/ocireg.js <app>`) with the given environment. */
+/** bin/malloc-tuning.js: the malloc settings the launcher and the image give every process. */
+export function mallocTuning(): { MALLOC_TUNING: Record<string, string>; wantsMallocTuning(env: NodeJS.ProcessEnv, platform: string): boolean } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(WORKSPACE_ROOT, 'bin', 'malloc-tuning.js'));
+}
+
+/**
+ * Starts one built app (`node bin/ocireg.js <app>`) with the given environment, and the malloc settings in it as
+ * the image has them: the launcher then runs the app itself, so `child` is the app's process (its PID, its RSS).
+ */
 export function startApp(app: string, env: Record<string, string>, label = app): RegistryProcess {
   let output = '';
+  const tuning = mallocTuning();
   const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'bin', 'ocireg.js'), app], {
     cwd: WORKSPACE_ROOT,
-    env: { ...process.env, NO_COLOR: '1', REGISTRY_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, ...(tuning.wantsMallocTuning(process.env, process.platform) ? tuning.MALLOC_TUNING : {}), NO_COLOR: '1', REGISTRY_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (chunk: Buffer) => {

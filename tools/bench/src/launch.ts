@@ -161,8 +161,26 @@ function appArgs(app: string, options: LaunchOptions): string[] {
   return [...profile, join(__dirname, 'launch-app.js'), app];
 }
 
+export interface MallocTuning {
+  MALLOC_TUNING: Record<string, string>;
+  wantsMallocTuning(env: NodeJS.ProcessEnv, platform: string): boolean;
+  runTuned(script: string, args: string[], what: string): void;
+  stopWithLauncher(): void;
+}
+
+/** bin/malloc-tuning.js, the launcher's malloc settings (plain JavaScript, loaded at run time). */
+export function mallocTuning(root: string): MallocTuning {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(root, 'bin', 'malloc-tuning.js')) as MallocTuning;
+}
+
+/**
+ * Our processes get the malloc settings in their environment, as the image gives them, so that bin/ocireg.js
+ * runs the app itself (no re-executed child) and the PID watched for CPU and RSS is the registry's.
+ */
 function ourEnv(options: LaunchOptions): Record<string, string> {
   return {
+    ...(mallocTuning(options.root).wantsMallocTuning(process.env, process.platform) ? mallocTuning(options.root).MALLOC_TUNING : {}),
     REGISTRY_STORAGE_DELETE_ENABLED: 'true',
     ...(options.logLevel ? { REGISTRY_LOG_LEVEL: options.logLevel } : {}),
   };

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createClient } from './http';
-import { RegistryHandle, sideLabel, startSide } from './launch';
+import { mallocTuning, RegistryHandle, sideLabel, startSide } from './launch';
 import { BenchOptions, parseOptions, selectScenarios, USAGE } from './options';
 import { RssSampler } from './procstat';
 import { renderReport, RunInfo } from './report';
@@ -142,17 +142,29 @@ async function run(options: BenchOptions): Promise<void> {
   }
 }
 
-let options: BenchOptions;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(error instanceof Error && error.message === USAGE ? 0 : 2);
+function main(): void {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof Error && error.message === USAGE ? 0 : 2);
+  }
+  run(options).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }
-run(options).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+
+// The load generator streams as much as the registries do: it runs with the same malloc settings as ours
+// (bin/malloc-tuning.js), so that its own page faults do not add noise to either side.
+const malloc = mallocTuning(workspaceRoot());
+if (malloc.wantsMallocTuning(process.env, process.platform)) {
+  malloc.runTuned(process.argv[1] ?? __filename, process.argv.slice(2), 'the bench');
+} else {
+  malloc.stopWithLauncher();
+  main();
+}
