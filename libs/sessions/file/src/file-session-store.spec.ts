@@ -118,6 +118,27 @@ describe('FileUploadSessionStore', () => {
     expect(await readdir(directory)).toEqual(['bad.json']);
   });
 
+  it('reads an empty session file (what a power loss can leave of an unsynced write) as no session, and removes it', async () => {
+    await writeFile(join(directory, 'torn.json'), '');
+    await expect(store.get('torn')).resolves.toBeUndefined();
+    expect(await readdir(directory)).toEqual([]);
+    await store.create(session('torn'), 60);
+    await expect(store.get('torn')).resolves.toEqual(session('torn'));
+  });
+
+  it('gives every reader its own copy of a session (a caller changing it changes nothing stored)', async () => {
+    await store.create(session('mine'), 60);
+    const first = (await store.get('mine')) as UploadSession;
+    first.version = 99;
+    first.append.size = 12345;
+    await expect(store.get('mine')).resolves.toEqual(session('mine'));
+    await expect(store.compareAndSet('mine', 1, session('mine', 2), 60)).resolves.toBe(true);
+    const reopened = new FileUploadSessionStore({ directory, sweepIntervalMs: 0 });
+    await reopened.init();
+    await expect(reopened.get('mine')).resolves.toEqual(session('mine', 2));
+    await reopened.close();
+  });
+
   it('serialises create against compareAndSet and delete on the same id', async () => {
     const results = await Promise.allSettled([
       store.create(session('race'), 60),

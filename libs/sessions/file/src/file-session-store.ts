@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UploadSession, UploadSessionStore } from '@ocireg/sessions';
 
@@ -17,6 +17,8 @@ const TEMP_SUFFIX = '.tmp';
 /** A temp file this old is left over from a crash, not a write in progress. */
 const STALE_TEMP_MS = 60_000;
 const FORMAT_VERSION = 1;
+/** Sessions kept in memory; beyond that the least recently used are read from their files again. */
+const MAX_CACHED = 10_000;
 
 /** What each file holds: the session and the epoch millisecond after which it counts as absent. */
 interface SessionFile {
@@ -34,16 +36,25 @@ export class InvalidUploadSessionIdError extends Error {
 
 /**
  * Upload sessions as files, for the embedded (single process) registry: they survive a restart.
- * Every write goes to a temp file that is then renamed over `<id>.json`, so a crash leaves the old or the new
- * session, never half of one. Expiry is stored in the file and enforced on read; expired files are deleted
- * lazily and by a sweep on init() and on a timer. Operations on one id are serialised by an in-process mutex,
- * which makes compareAndSet atomic as long as only one process uses the directory.
+ * Every write goes to a temp file that is then renamed over `<id>.json`, so a crash of the process leaves the
+ * old or the new session, never half of one. Expiry is stored in the file and enforced on read; expired files
+ * are deleted lazily and by a sweep on init() and on a timer. Operations on one id are serialised by an
+ * in-process mutex, which makes compareAndSet atomic as long as only one process uses the directory; for the
+ * same reason the sessions this process wrote or read are kept in memory and read from there (every change
+ * still goes to its file first).
+ *
+ * Durability is Redis's (the distributed registry's session store), not the database's: files are not
+ * fsynced. A power loss may lose the last changes of uploads in progress (or leave an empty file, read as no
+ * session): the client gets BLOB_UPLOAD_UNKNOWN and uploads again. The bytes of an unfinished upload are not
+ * synced either; committed blobs are (the content store syncs them before the commit is recorded).
  */
 export class FileUploadSessionStore implements UploadSessionStore {
   private readonly directory: string;
   private readonly sweepIntervalMs: number;
   /** Tail of each id's operation chain; removed when the chain drains. */
   private readonly locks = new Map<string, Promise<void>>();
+  /** The text of each session file as last written or read by this process (the only one using the directory). */
+  private readonly cache = new Map<string, string>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
 
@@ -163,6 +174,7 @@ export class FileUploadSessionStore implements UploadSessionStore {
       if (!current) {
         return false;
       }
+      this.cache.delete(id);
       await unlinkIfPresent(this.pathOf(id));
       return true;
     });
@@ -171,39 +183,56 @@ export class FileUploadSessionStore implements UploadSessionStore {
   /** Reads a session file; an expired one is deleted and reported absent. Call with the id's lock held. */
   private async readLive(id: string): Promise<SessionFile | undefined> {
     const path = this.pathOf(id);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if (isErrnoCode(error, 'ENOENT')) {
+    let text = this.cache.get(id);
+    if (text === undefined) {
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (error) {
+        if (isErrnoCode(error, 'ENOENT')) {
+          return undefined;
+        }
+        throw error;
+      }
+      if (text.length === 0) {
+        // What a power loss can leave of a file written without fsync: no session (the client starts over).
+        await unlinkIfPresent(path);
         return undefined;
       }
-      throw error;
     }
+    // Parsed on every read, cached or not: callers get their own objects, exactly what the file holds.
     const file = parseSessionFile(text, id, path);
     if (file.expiresAt <= Date.now()) {
+      this.cache.delete(id);
       await unlinkIfPresent(path);
       return undefined;
     }
+    this.remember(id, text);
     return file;
+  }
+
+  /** Keeps a session in memory, at most MAX_CACHED (the least recently used go; their files stay). */
+  private remember(id: string, text: string): void {
+    this.cache.delete(id);
+    this.cache.set(id, text);
+    if (this.cache.size > MAX_CACHED) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
   }
 
   private async write(id: string, file: SessionFile): Promise<void> {
     const path = this.pathOf(id);
     const temp = `${path}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+    const text = JSON.stringify(file);
     try {
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(JSON.stringify(file), 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      this.cache.delete(id);
+      await writeFile(temp, text, { encoding: 'utf8', flag: 'wx', mode: 0o600 });
       await rename(temp, path);
     } catch (error) {
       await unlinkIfPresent(temp);
       throw error;
     }
+    this.remember(id, text);
   }
 
   private async removeStaleTemp(path: string, cutoff: number): Promise<void> {

@@ -96,11 +96,9 @@ export class FilesystemContentStore implements ContentStore {
     return walkKeys(this.root, prefix);
   }
 
+  /** Nothing on disk yet: the unfinished file is created by the first append (or by completing an empty upload). */
   async startAppend(key: string): Promise<AppendState> {
-    const file = this.appendingPath(key);
-    await mkdir(this.appendingDir, { recursive: true });
-    const handle = await open(file, 'w');
-    await handle.close();
+    this.appendingPath(key);
     return { size: 0 };
   }
 
@@ -151,15 +149,21 @@ export class FilesystemContentStore implements ContentStore {
     return appends + (await removeFilesModifiedBefore(this.tempDir, before));
   }
 
-  /** Opens the unfinished file for writing, checking it holds at least the acknowledged bytes. */
+  /**
+   * Opens the unfinished file for writing, checking it holds at least the acknowledged bytes; creates it when
+   * nothing was acknowledged yet (startAppend leaves the disk alone).
+   */
   private async openAppending(key: string, state: AppendState) {
     assertValidSize(state.size);
+    const file = this.appendingPath(key);
     let handle;
     try {
-      handle = await open(this.appendingPath(key), 'r+');
+      handle = await open(file, 'r+');
     } catch (error) {
-      if (isMissing(error)) throw new ContentNotFoundError(key);
-      throw error;
+      if (!isMissing(error)) throw error;
+      if (state.size > 0) throw new ContentNotFoundError(key);
+      await mkdir(this.appendingDir, { recursive: true });
+      return open(file, 'w');
     }
     const { size } = await handle.stat();
     if (size < state.size) {
