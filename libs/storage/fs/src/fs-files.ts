@@ -91,6 +91,13 @@ const READ_CHUNK = 1024 * 1024;
 const WRITE_BATCH = 1024 * 1024;
 
 /**
+ * Bytes written between two background syncs of a long write: the disk flushes while the rest still arrives,
+ * so the sync that makes the object durable at the end finds little left to write (a 256 MiB blob would
+ * otherwise wait for all of it after its last byte).
+ */
+const SYNC_EVERY = 32 * 1024 * 1024;
+
+/**
  * Writes a stream into the file at `start` and, with `sync`, syncs it to disk; returns the bytes written. Reading and
  * writing overlap: while one batch of chunks is being written (one `writev`), the next is gathered, so the
  * socket keeps flowing; at most two batches are held (constant memory whatever the size).
@@ -100,16 +107,28 @@ export async function writeStreamAt(handle: FileHandle, body: Readable, start: n
   let batch: Buffer[] = [];
   let batched = 0;
   let writing: Promise<void> = Promise.resolve();
+  let syncing: Promise<void> | undefined;
+  let unsynced = 0;
   const flush = async (): Promise<void> => {
     await writing;
     const buffers = batch;
     const at = position;
     position += batched;
+    unsynced += batched;
     batch = [];
     batched = 0;
     writing = writeAllAt(handle, buffers, at);
     // Awaited at the next flush or at the end; never left unhandled if the body fails first.
     writing.catch(() => undefined);
+    if (unsynced >= SYNC_EVERY && !syncing) {
+      // In the background, one at a time: covers what was written before it started.
+      unsynced = 0;
+      const started: Promise<void> = writing.then(() => handle.datasync()).finally(() => {
+        if (syncing === started) syncing = undefined;
+      });
+      syncing = started;
+      started.catch(() => undefined);
+    }
   };
   for await (const chunk of body) {
     const buffer = toBuffer(chunk);
@@ -121,6 +140,8 @@ export async function writeStreamAt(handle: FileHandle, body: Readable, start: n
   }
   if (batched > 0) await flush();
   await writing;
+  // A background sync still running must end before the file is closed; its failure is this write's failure.
+  await syncing;
   if (sync) await handle.datasync();
   return position - start;
 }
