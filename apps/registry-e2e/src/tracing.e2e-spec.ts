@@ -147,7 +147,7 @@ describe('traces (embedded)', () => {
     await receiver?.close();
   });
 
-  it('traces a request through the in-process transport down to PGlite and the filesystem', async () => {
+  it('traces a request through the in-process transport down to the journal metadata and the filesystem', async () => {
     const blob = randomBlob(2048);
     const response = await fetch(`${registry.url}/v2/traced/embedded/blobs/uploads/?digest=${blob.digest}`, {
       method: 'POST',
@@ -162,7 +162,7 @@ describe('traces (embedded)', () => {
     expect(orphans(mine, root.spanId).filter((s) => s !== root)).toEqual([]);
     const names = mine.map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(['rpc upload.start', 'handle upload.start', 'storage append', 'sessions create']));
-    expect(mine.some((s) => s.attributes['db.system.name'] === 'pglite')).toBe(true);
+    expect(mine.some((s) => s.attributes['db.system.name'] === 'journal')).toBe(true);
     expect(mine.some((s) => s.attributes['ocireg.storage.driver'] === 'filesystem')).toBe(true);
   }, 30_000);
 });

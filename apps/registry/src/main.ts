@@ -5,7 +5,8 @@ import { SERVICE_NAMES, startServices } from '@ocireg/runtime-services';
 
 /**
  * The embedded registry: the three services and the gateway in one process over the in-process transport,
- * with filesystem content, PGlite metadata and file-backed upload sessions under ./data. Nothing to install.
+ * with filesystem content, journal metadata (libs/metadata/journal) and file-backed upload sessions under
+ * ./data. Nothing to install.
  * One operations listener and one metrics registry serve the whole process.
  */
 function runEmbedded(config: RegistryConfig): Promise<Started> {

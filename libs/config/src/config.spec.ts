@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, parseDurationSeconds } from './config';
 
 describe('loadConfig', () => {
@@ -6,10 +9,46 @@ describe('loadConfig', () => {
     expect(config.http).toEqual({ host: '0.0.0.0', port: 5000, drainTimeoutSeconds: 30 });
     expect(config.http.debug).toBeUndefined();
     expect(config.storage).toMatchObject({ driver: 'filesystem', rootDirectory: '/srv/data/content', deleteEnabled: false });
-    expect(config.database).toEqual({ driver: 'pglite', dataDir: '/srv/data/metadata' });
+    expect(config.database).toEqual({ driver: 'journal', directory: '/srv/data/metadata-journal' });
     expect(config.sessions).toEqual({ driver: 'file', directory: '/srv/data/uploads' });
     expect(config.transport).toEqual({ driver: 'inprocess' });
     expect(config.manifests.maxSize).toBe(4 * 1024 * 1024);
+  });
+
+  describe('the embedded metadata driver', () => {
+    let root = '';
+    beforeEach(() => {
+      root = mkdtempSync(join(tmpdir(), 'ocireg-config-'));
+    });
+    afterEach(() => {
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it('keeps PGlite when the data directory already holds a PGlite database', () => {
+      mkdirSync(join(root, 'data', 'metadata'), { recursive: true });
+      writeFileSync(join(root, 'data', 'metadata', 'PG_VERSION'), '17\n');
+      expect(loadConfig({}, 'embedded', root).database).toEqual({ driver: 'pglite', dataDir: join(root, 'data', 'metadata') });
+      const custom = join(root, 'custom-pglite');
+      expect(loadConfig({ REGISTRY_DATABASE_PGLITE_DATADIR: custom }, 'embedded', root).database).toEqual({
+        driver: 'journal',
+        directory: join(root, 'data', 'metadata-journal'),
+      });
+      expect(loadConfig({ REGISTRY_DATABASE_DRIVER: 'journal' }, 'embedded', root).database).toEqual({
+        driver: 'journal',
+        directory: join(root, 'data', 'metadata-journal'),
+      });
+      expect(loadConfig({}, 'distributed', root).database).toMatchObject({ driver: 'postgres' });
+    });
+
+    it('uses the journal when the PGlite directory is missing or empty, in its own directory', () => {
+      expect(loadConfig({}, 'embedded', root).database).toEqual({ driver: 'journal', directory: join(root, 'data', 'metadata-journal') });
+      mkdirSync(join(root, 'data', 'metadata'), { recursive: true });
+      expect(loadConfig({}, 'embedded', root).database).toEqual({ driver: 'journal', directory: join(root, 'data', 'metadata-journal') });
+      expect(loadConfig({ REGISTRY_DATABASE_JOURNAL_DIR: 'meta' }, 'embedded', root).database).toEqual({ driver: 'journal', directory: join(root, 'meta') });
+      expect(loadConfig({ REGISTRY_DATABASE_DRIVER: 'pglite' }, 'embedded', root).database).toEqual({ driver: 'pglite', dataDir: join(root, 'data', 'metadata') });
+      expect(() => loadConfig({ REGISTRY_DATABASE_DRIVER: 'journal' }, 'distributed', root)).toThrow(/REGISTRY_DATABASE_DRIVER=journal is for the embedded registry/);
+      expect(() => loadConfig({ REGISTRY_DATABASE_DRIVER: 'sqlite' }, 'embedded', root)).toThrow(/REGISTRY_DATABASE_DRIVER/);
+    });
   });
 
   it('gives the distributed profile the local servers on their standard ports', () => {

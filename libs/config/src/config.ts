@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -84,7 +85,11 @@ export interface RegistryConfig {
   auth: AuthConfig;
   log: { level: 'error' | 'warn' | 'info' | 'debug' };
   storage: (FilesystemStorageConfig | S3StorageConfig) & { deleteEnabled: boolean };
-  database: { driver: 'postgres'; url: string; poolMax: number } | { driver: 'pglite'; dataDir: string };
+  database:
+    | { driver: 'postgres'; url: string; poolMax: number }
+    | { driver: 'pglite'; dataDir: string }
+    /** The embedded journal store (libs/metadata/journal): snapshot + journal files in `directory`. */
+    | { driver: 'journal'; directory: string };
   sessions: { driver: 'redis'; url: string; keyPrefix: string } | { driver: 'file'; directory: string };
   transport: { driver: 'nats'; servers: string[]; timeoutMs: number; subjectPrefix?: string } | { driver: 'inprocess' };
   uploads: {
@@ -136,6 +141,14 @@ export function parseDurationSeconds(value: string): number | undefined {
 }
 
 const boolString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+function isNonEmptyDirectory(path: string): boolean {
+  try {
+    return readdirSync(path).length > 0;
+  } catch {
+    return false;
+  }
+}
 
 /** Reads the env into a typed config, reporting every bad variable by name at once. */
 export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): RegistryConfig {
@@ -210,10 +223,19 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
     };
   }
 
-  const databaseDriver = take('REGISTRY_DATABASE_DRIVER', z.enum(['postgres', 'pglite']), embedded ? 'pglite' : 'postgres');
+  const pgliteDataDir = resolve(cwd, get('REGISTRY_DATABASE_PGLITE_DATADIR') ?? `${dataDir}/metadata`);
+  // An embedded installation that already keeps its metadata in PGlite stays on it unless told otherwise.
+  const defaultDriver = !embedded ? 'postgres' : isNonEmptyDirectory(pgliteDataDir) ? 'pglite' : 'journal';
+  const databaseDriver = take('REGISTRY_DATABASE_DRIVER', z.enum(['postgres', 'pglite', 'journal']), defaultDriver);
+  if (databaseDriver === 'journal' && !embedded) {
+    // One process owns the journal: separate services would each keep metadata of their own.
+    problems.push('REGISTRY_DATABASE_DRIVER=journal is for the embedded registry (one process); use postgres');
+  }
   const database: RegistryConfig['database'] =
     databaseDriver === 'pglite'
-      ? { driver: 'pglite', dataDir: resolve(cwd, get('REGISTRY_DATABASE_PGLITE_DATADIR') ?? `${dataDir}/metadata`) }
+      ? { driver: 'pglite', dataDir: pgliteDataDir }
+      : databaseDriver === 'journal'
+        ? { driver: 'journal', directory: resolve(cwd, get('REGISTRY_DATABASE_JOURNAL_DIR') ?? `${dataDir}/metadata-journal`) }
       : {
           driver: 'postgres',
           url: take('REGISTRY_DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://...'), 'postgres://postgres@127.0.0.1:5432/ocireg'),

@@ -40,7 +40,7 @@ function waitFor(url: string, procs: RegistryProcess[], options: StartOptions): 
   return waitForRegistry(url, procs, 60_000, { ca: options.ca, clientCert: options.clientCert }, options.readyStatuses ?? []);
 }
 
-/** The embedded registry: one process, in-process transport, filesystem + PGlite + file sessions in a temp dir. */
+/** The embedded registry: one process, in-process transport, filesystem + journal metadata + file sessions in a temp dir. */
 export async function startEmbedded(options: StartOptions = {}): Promise<TestRegistry> {
   const dataDir = options.dataDir ?? tempDir('embedded');
   const removeData = () => (options.dataDir ? undefined : removeDir(dataDir));

@@ -1,7 +1,7 @@
-import type { ContractContext } from './context';
+import type { MetadataContext } from './store-context';
 import { blobRecord, digestOf } from './fixtures';
 
-export function defineBlobTests(ctx: ContractContext): void {
+export function defineBlobTests(ctx: MetadataContext): void {
   const blobs = () => ctx.metadata.blobs;
 
   describe('BlobMetadata', () => {
@@ -70,7 +70,7 @@ export function defineBlobTests(ctx: ContractContext): void {
   });
 }
 
-function defineMountTests(ctx: ContractContext): void {
+function defineMountTests(ctx: MetadataContext): void {
   const blobs = () => ctx.metadata.blobs;
 
   it('mounts a blob from a repository that links it', async () => {
@@ -107,7 +107,7 @@ function defineMountTests(ctx: ContractContext): void {
   });
 }
 
-function defineUnlinkTests(ctx: ContractContext): void {
+function defineUnlinkTests(ctx: MetadataContext): void {
   const blobs = () => ctx.metadata.blobs;
 
   it('unlinks a blob from one repository only', async () => {

@@ -1,7 +1,7 @@
-import type { ContractContext } from './context';
+import type { MetadataContext } from './store-context';
 import { blobRecord, digestOf, IMAGE_INDEX, newManifest, pushImage, recordOf } from './fixtures';
 
-export function defineManifestTests(ctx: ContractContext): void {
+export function defineManifestTests(ctx: MetadataContext): void {
   const manifests = () => ctx.metadata.manifests;
 
   describe('ManifestMetadata: put and find', () => {
@@ -76,7 +76,7 @@ export function defineManifestTests(ctx: ContractContext): void {
   });
 }
 
-function defineDeleteManifestTests(ctx: ContractContext): void {
+function defineDeleteManifestTests(ctx: MetadataContext): void {
   const manifests = () => ctx.metadata.manifests;
 
   it('deletes a manifest from one repository with its tags, keeping other manifests and repositories', async () => {

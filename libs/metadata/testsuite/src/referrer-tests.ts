@@ -1,10 +1,10 @@
-import type { ContractContext } from './context';
+import type { MetadataContext } from './store-context';
 import { digestOf, pushImage, recordOf } from './fixtures';
 
 const SBOM = 'application/vnd.example.sbom';
 const SIGNATURE = 'application/vnd.example.signature';
 
-export function defineReferrerTests(ctx: ContractContext): void {
+export function defineReferrerTests(ctx: MetadataContext): void {
   const manifests = () => ctx.metadata.manifests;
 
   describe('ManifestMetadata: referrers', () => {

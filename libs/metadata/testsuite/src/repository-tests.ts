@@ -1,9 +1,9 @@
-import type { ContractContext } from './context';
+import type { MetadataContext } from './store-context';
 import { blobRecord, byteOrder, newManifest } from './fixtures';
 
 const NAMES = ['library/ubuntu', 'library-x/a', 'library.x/a', 'library_x/a', 'library0/a', 'a', 'z/z', 'library/a-b'];
 
-export function defineRepositoryTests(ctx: ContractContext): void {
+export function defineRepositoryTests(ctx: MetadataContext): void {
   describe('RepositoryMetadata', () => {
     it('lists no repositories in an empty database', async () => {
       expect(await ctx.metadata.repositories.listRepositories({})).toEqual([]);

@@ -1,9 +1,9 @@
-import type { ContractContext } from './context';
+import type { MetadataContext } from './store-context';
 import { byteOrder, newManifest, pushImage, recordOf } from './fixtures';
 
 const TAGS = ['v1.9', 'v1.10', 'latest', 'Latest', 'A', 'a', 'B', '_x', '1.0', 'v1.9-rc', 'v1.9_rc'];
 
-export function defineTagTests(ctx: ContractContext): void {
+export function defineTagTests(ctx: MetadataContext): void {
   const manifests = () => ctx.metadata.manifests;
 
   describe('ManifestMetadata: tags', () => {

@@ -7,6 +7,7 @@ import { MANIFEST_SERVICE_QUEUE, ManifestServiceModule } from '@ocireg/manifest-
 import type { RegistryTransport } from '@ocireg/messaging';
 import { Metadata, SqlClient, createMetadata, migrate, migrations } from '@ocireg/metadata';
 import { PgSqlClient, ensureDatabase } from '@ocireg/metadata-pg';
+import { JournalMetadata } from '@ocireg/metadata-journal';
 import { PgliteSqlClient } from '@ocireg/metadata-pglite';
 import type { RegistryMetrics, Tracer } from '@ocireg/observability';
 import { Lifecycle, Observability, Started, nestLogger, openContentStore, openTransport, startProcess, transportCheck } from '@ocireg/runtime';
@@ -16,6 +17,7 @@ import { RedisUploadSessionStore } from '@ocireg/sessions-redis';
 import type { ContentStore } from '@ocireg/storage';
 import { UPLOAD_SERVICE_QUEUE, UploadServiceModule } from '@ocireg/upload-feature';
 import { TracedUploadSessionStore } from './instrumented-sessions';
+import { InstrumentedMetadata } from './instrumented-metadata';
 import { InstrumentedSqlClient } from './instrumented-sql';
 import { MessageMetricsInterceptor } from './message-metrics.interceptor';
 import { RequestContextInterceptor } from './request-context.interceptor';
@@ -27,9 +29,10 @@ const PROBE_UPLOAD_ID = '00000000-0000-4000-8000-000000000000';
 export type ServiceName = 'blob-service' | 'manifest-service' | 'upload-service';
 export const SERVICE_NAMES: readonly ServiceName[] = ['blob-service', 'manifest-service', 'upload-service'];
 
-/** Opens the metadata database and applies pending migrations (the same runner everywhere). */
-async function openSql(config: RegistryConfig): Promise<SqlClient> {
-  const database = config.database;
+type SqlDatabaseConfig = Exclude<RegistryConfig['database'], { driver: 'journal' }>;
+
+/** Opens a SQL metadata database and applies pending migrations (the same runner everywhere). */
+async function openSql(database: SqlDatabaseConfig): Promise<SqlClient> {
   let sql: SqlClient;
   if (database.driver === 'pglite') {
     await mkdir(database.dataDir, { recursive: true });
@@ -47,11 +50,44 @@ async function openSql(config: RegistryConfig): Promise<SqlClient> {
   return sql;
 }
 
-/** Opens the metadata database, applies pending migrations, closes it; returns how many migrations exist. */
+/**
+ * Opens the metadata database, applies pending migrations, closes it; returns how many migrations exist (none
+ * for the journal store, which has no schema: opening it recovers its files).
+ */
 export async function migrateDatabase(config: RegistryConfig): Promise<number> {
-  const sql = await openSql(config);
+  const database = config.database;
+  if (database.driver === 'journal') {
+    await (await JournalMetadata.open({ directory: database.directory })).close();
+    return 0;
+  }
+  const sql = await openSql(database);
   await sql.close();
   return migrations.length;
+}
+
+/** The services' metadata, instrumented (metrics, `db` spans), with its closer and readiness check. */
+interface OpenedMetadata {
+  metadata: Metadata;
+  close: () => Promise<void>;
+  check: () => Promise<unknown>;
+}
+
+async function openMetadata(config: RegistryConfig, { metrics, tracer, logger }: Observability): Promise<OpenedMetadata> {
+  const database = config.database;
+  if (database.driver === 'journal') {
+    const journal = await JournalMetadata.open({ directory: database.directory });
+    if (journal.droppedBytes > 0) {
+      logger.warn({ directory: database.directory, droppedBytes: journal.droppedBytes }, 'metadata journal: dropped a torn or corrupt last record (left by a crash during a write; it was never acknowledged)');
+    }
+    return {
+      metadata: new InstrumentedMetadata(journal, metrics.database(), tracer, 'journal'),
+      close: () => journal.close(),
+      // Not ready once a write or sync failed (the process must restart) or the store closed.
+      check: async () => journal.check(),
+    };
+  }
+  const sql = instrumentSql(await openSql(database), metrics, tracer);
+  return { metadata: createMetadata(sql), close: () => sql.close(), check: () => sql.query('SELECT 1') };
 }
 
 async function openUploadSessions(config: RegistryConfig, tracer?: Tracer): Promise<UploadSessionStore> {
@@ -77,11 +113,12 @@ function instrumentSql(sql: SqlClient, metrics: RegistryMetrics, tracer?: Tracer
 }
 
 /** Opens what the given services need, once, registering each closer and readiness check. */
-async function openDeps(config: RegistryConfig, names: readonly ServiceName[], life: Lifecycle, { metrics, readiness, tracer }: Observability): Promise<ServiceDeps> {
-  const sql = instrumentSql(await openSql(config), metrics, tracer);
-  life.add(() => sql.close());
-  readiness.add('database', () => sql.query('SELECT 1'));
-  const deps: ServiceDeps = { metadata: createMetadata(sql) };
+async function openDeps(config: RegistryConfig, names: readonly ServiceName[], life: Lifecycle, observability: Observability): Promise<ServiceDeps> {
+  const { metrics, readiness, tracer } = observability;
+  const opened = await openMetadata(config, observability);
+  life.add(opened.close);
+  readiness.add('database', opened.check);
+  const deps: ServiceDeps = { metadata: opened.metadata };
   if (names.includes('upload-service') || names.includes('manifest-service')) {
     const store = await openContentStore(config, metrics.storage(), tracer);
     life.add(() => store.close());
