@@ -4,6 +4,7 @@ import { sha256Of, slices } from './content';
 import { parseOptions, selectScenarios } from './options';
 import { renderReport, RunInfo } from './report';
 import { RoundResult, summarizeScenario, summarizeSide, worstMemory } from './results';
+import { roundOrder } from './runner';
 import { mbPerSecond, median, MiB, percentile, ratio, summarizeLatencies } from './stats';
 import { evaluateTargets } from './targets';
 
@@ -169,6 +170,20 @@ describe('options', () => {
     expect(selectScenarios(names, undefined, true)).toHaveLength(5);
     expect(() => parseOptions(['--target', 'nope'])).toThrow(/unknown registry/);
     expect(() => parseOptions(['--rounds', '0'])).toThrow(/positive/);
+  });
+});
+
+describe('round order', () => {
+  it('alternates which registry goes first, so that neither always runs right after the other', () => {
+    const sides = ['ours', 'reference'];
+    expect([0, 1, 2, 3].map((round) => roundOrder(sides, round).join(' '))).toEqual([
+      'ours reference',
+      'reference ours',
+      'ours reference',
+      'reference ours',
+    ]);
+    expect(sides).toEqual(['ours', 'reference']);
+    expect(roundOrder(['only'], 1)).toEqual(['only']);
   });
 });
 

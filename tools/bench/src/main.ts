@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [options]`: drives a registry (ours embedded or distributed, started here, or any URL)
- * and a reference (Distribution, started here) through the same scenarios, alternating them round by round,
+ * and a reference (Distribution, started here) through the same scenarios, alternating them round by round (A B, B A, ...),
  * and writes a Markdown report with the median ratio per scenario and the targets' verdicts.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { BenchOptions, parseOptions, selectScenarios, USAGE } from './options';
 import { RssSampler } from './procstat';
 import { renderReport, RunInfo } from './report';
 import { RoundResult, ScenarioSummary, SideRole, summarizeScenario } from './results';
-import { runOnce, Side } from './runner';
+import { roundOrder, runOnce, Side } from './runner';
 import { allScenarios, loadLoop, setUpFixtures } from './scenarios';
 import { evaluateTargets } from './targets';
 import { pullBlob } from './registry-ops';
@@ -95,7 +95,9 @@ async function run(options: BenchOptions): Promise<void> {
       const perSide: Record<SideRole, RoundResult[]> = { ours: [], reference: [] };
       results.set(scenario.name, perSide);
       for (let round = 0; round < options.rounds; round++) {
-        for (const side of sides) {
+        // A B, then B A, then A B...: neither registry always runs right after the other (the second of a
+        // pair was measured consistently slower, the same registry on both sides).
+        for (const side of roundOrder(sides, round)) {
           const result = await runOnce(scenario, side, round, sampler);
           for (const s of sides) {
             const gone = s.registry.exited();

@@ -25,7 +25,7 @@ export interface BenchOptions {
 export const USAGE = `usage: npm run bench -- [options]
   --target <embedded|distributed|url:http://host:port>   registry under test (default embedded)
   --baseline <distribution|none|embedded|distributed|url:...>   reference (default distribution)
-  --rounds N            rounds per scenario, the registries alternating A B A B ... (default 3)
+  --rounds N            rounds per scenario, the registries alternating A B, B A, A B ... (default 3)
   --scenarios a,b       only scenarios whose name starts with one of these (default all)
   --sizes 1,32,256      blob sizes in MiB (default 1,32,256)
   --chunk 8             chunk size of chunked pushes in MiB (default 8)

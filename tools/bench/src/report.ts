@@ -87,7 +87,7 @@ export function renderReport(info: RunInfo, summaries: readonly ScenarioSummary[
     `- Date: ${info.date}; commit ${info.commit}`,
     `- Machine: ${info.machine}; Node ${info.node}`,
     `- Command: \`${info.command}\``,
-    `- ${info.rounds} round(s) per scenario, the registries alternating (A B A B ...); figures are medians over the rounds.`,
+    `- ${info.rounds} round(s) per scenario, the registries alternating (A B, B A, A B ...: neither always runs right after the other); figures are medians over the rounds.`,
     `- ${info.ours.label}: ${info.ours.description}`,
     ...(info.reference ? [`- ${info.reference.label}: ${info.reference.description}`] : []),
     ...info.notes.map((n) => `- ${n}`),

@@ -1,4 +1,5 @@
 /** Runs one scenario once against one registry, measuring its CPU and the RSS of each of its processes. */
+import { execFile } from 'node:child_process';
 import type { RegistryHandle } from './launch';
 import { RssSampler, totalCpuSeconds } from './procstat';
 import type { ProcessMemory, RoundResult } from './results';
@@ -12,8 +13,18 @@ export interface Side {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `sync`: the kernel writes every dirty page back (a no-op where there is no sync command). */
+function flushPageCache(): Promise<void> {
+  return new Promise((resolve) => execFile('sync', () => resolve()));
+}
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The sides in the order of a round: as given in even rounds, reversed in odd ones (A B, B A, A B ...). */
+export function roundOrder<T>(sides: readonly T[], round: number): T[] {
+  return round % 2 === 0 ? [...sides] : [...sides].reverse();
 }
 
 export async function runOnce(scenario: Scenario, side: Side, round: number, sampler: RssSampler | undefined): Promise<RoundResult> {
@@ -24,6 +35,10 @@ export async function runOnce(scenario: Scenario, side: Side, round: number, sam
   } catch (error) {
     return { round, value: Number.NaN, seconds: 0, errors: 1, firstError: `preparing: ${message(error)}`, memory: [] };
   }
+  // Whatever either registry left in the page cache unwritten is flushed now, outside the timing: otherwise the
+  // kernel writes one registry's data back while the other is being timed (a registry that syncs its own
+  // uploads, as ours does, pays for that inside its timing anyway).
+  await flushPageCache();
   await sleep(scenario.settleMs);
   const idle = sampler?.reset();
   const cpuBefore = totalCpuSeconds(processes);

@@ -1,4 +1,4 @@
-import { mkdir, open, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -103,9 +103,9 @@ export class FilesystemContentStore implements ContentStore {
   }
 
   async append(key: string, state: AppendState, body: Readable): Promise<AppendState> {
-    const handle = await this.openAppending(key, state);
+    const { handle, size } = await this.openAppending(key, state);
     try {
-      await handle.truncate(state.size);
+      if (size > state.size) await handle.truncate(state.size);
       // Not synced: completeAppend syncs the whole object once (an fsync per chunk would cost every PATCH a disk flush).
       const written = await writeStreamAt(handle, body, state.size, false);
       return { ...state, size: state.size + written };
@@ -119,17 +119,18 @@ export class FilesystemContentStore implements ContentStore {
 
   async completeAppend(key: string, state: AppendState): Promise<ObjectInfo> {
     const target = this.objectPath(key);
-    let handle;
+    let opened;
     try {
-      handle = await this.openAppending(key, state);
+      opened = await this.openAppending(key, state);
     } catch (error) {
       // A retried completion: the first one already renamed the file into place.
       const done = error instanceof ContentNotFoundError ? await this.stat(key) : undefined;
       if (done?.size === state.size) return done;
       throw error;
     }
+    const { handle, size } = opened;
     try {
-      await handle.truncate(state.size);
+      if (size > state.size) await handle.truncate(state.size);
       await handle.datasync();
     } finally {
       await handle.close();
@@ -150,10 +151,11 @@ export class FilesystemContentStore implements ContentStore {
   }
 
   /**
-   * Opens the unfinished file for writing, checking it holds at least the acknowledged bytes; creates it when
-   * nothing was acknowledged yet (startAppend leaves the disk alone).
+   * Opens the unfinished file for writing, checking it holds at least the acknowledged bytes (bytes past them
+   * are left by a failed append: the caller truncates); creates it when nothing was acknowledged yet
+   * (startAppend leaves the disk alone).
    */
-  private async openAppending(key: string, state: AppendState) {
+  private async openAppending(key: string, state: AppendState): Promise<{ handle: FileHandle; size: number }> {
     assertValidSize(state.size);
     const file = this.appendingPath(key);
     let handle;
@@ -163,14 +165,14 @@ export class FilesystemContentStore implements ContentStore {
       if (!isMissing(error)) throw error;
       if (state.size > 0) throw new ContentNotFoundError(key);
       await mkdir(this.appendingDir, { recursive: true });
-      return open(file, 'w');
+      return { handle: await open(file, 'w'), size: 0 };
     }
     const { size } = await handle.stat();
     if (size < state.size) {
       await handle.close();
       throw new Error(`unfinished object ${key} has ${size} bytes, fewer than its append state (${state.size})`);
     }
-    return handle;
+    return { handle, size };
   }
 
   private objectPath(key: string): string {
