@@ -17,6 +17,7 @@ if (wantsMallocTuning(process.env, process.platform)) {
   return;
 }
 stopWithLauncher();
+require('./v8-tuning').applyV8Tuning(process.env);
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
 const main = path.join(dist, 'apps', app, 'src', 'main.js');

@@ -5,6 +5,8 @@ import { WORKSPACE_ROOT, freePort, mallocTuning, removeDir, tempDir, waitForRegi
 
 const linux = process.platform === 'linux';
 const { MALLOC_TUNING, wantsMallocTuning } = mallocTuning();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { V8_TUNING, v8Flags } = require(join(WORKSPACE_ROOT, 'bin', 'v8-tuning.js')) as { V8_TUNING: string[]; v8Flags: (env: NodeJS.ProcessEnv) => string[] };
 
 /** `node bin/ocireg.js registry` as a user starts it: none of the malloc settings in its environment. */
 async function launch(extraEnv: Record<string, string> = {}): Promise<{ proc: RegistryProcess; url: string; dir: string }> {
@@ -68,6 +70,35 @@ describe('wantsMallocTuning', () => {
     expect(wantsMallocTuning({ MALLOC_TRIM_THRESHOLD_: '0' }, 'linux')).toBe(false);
     expect(wantsMallocTuning({ OCIREG_MALLOC_TUNING: 'off' }, 'linux')).toBe(false);
   });
+});
+
+describe('v8Flags', () => {
+  it('turns incremental marking off, then adds the operator\'s OCIREG_V8_FLAGS, which come last and so win', () => {
+    expect(V8_TUNING).toEqual(['--no-incremental-marking']);
+    expect(v8Flags({})).toEqual(['--no-incremental-marking']);
+    expect(v8Flags({ OCIREG_V8_FLAGS: ' --trace-gc  --incremental-marking ' })).toEqual(['--no-incremental-marking', '--trace-gc', '--incremental-marking']);
+  });
+});
+
+describe('the launcher\'s V8 settings', () => {
+  it('the app runs without incremental marking; OCIREG_V8_FLAGS can turn it back on', async () => {
+    const trace = '--trace-gc --trace-incremental-marking';
+    const startsOfMarking = async (flags: string) => {
+      const { proc, dir } = await launch({ ...MALLOC_TUNING, OCIREG_V8_FLAGS: flags });
+      try {
+        const exited = new Promise((resolve) => proc.child.once('exit', resolve));
+        proc.child.kill('SIGTERM');
+        await exited;
+        expect(proc.output()).toMatch(/Scavenge/); // the trace is on: the collector ran
+        return proc.output().match(/\[IncrementalMarking\] Start/g)?.length ?? 0;
+      } finally {
+        removeDir(dir);
+      }
+    };
+    expect(await startsOfMarking(trace)).toBe(0);
+    // The control: starting the registry does start incremental marking when it is on.
+    expect(await startsOfMarking(`${trace} --incremental-marking`)).toBeGreaterThan(0);
+  }, 90_000);
 });
 
 (linux ? describe : describe.skip)('the launcher (bin/ocireg.js) and its malloc settings', () => {
