@@ -1,4 +1,4 @@
-export { Contracts, MAX_PAGE } from './schemas';
+export { Contracts, MANIFEST_INLINE_MAX, MAX_PAGE } from './schemas';
 export type { Subject, RequestOf, ResponseOf, UploadView, BlobView, ManifestView } from './schemas';
 export { RegistryRpcClient, parseRequest } from './rpc';
 export type { RegistryRpc } from './rpc';

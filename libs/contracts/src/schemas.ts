@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** Largest manifest the gateway sends along with `manifest.put` (bigger ones the service reads back from storage). */
+export const MANIFEST_INLINE_MAX = 64 * 1024;
+
 /**
  * The NATS contracts: every subject the gateway uses, with its request and response schemas. Handlers
  * parse each request with its schema (validate once, at the boundary); responses are typed.
@@ -80,8 +83,10 @@ export const Contracts = {
   'upload.cancel': { request: z.object({ repository, id: z.string() }), response: z.object({ cancelled: z.boolean() }) },
   'manifest.put': {
     /**
-     * The gateway has verified the digest and stored the bytes at storageKey; the manifest service reads
-     * them back to record what the manifest references (its references can exceed a NATS message).
+     * The gateway has verified the digest and stored the bytes at storageKey; the manifest service parses
+     * them to record what the manifest references. A small manifest (at most MANIFEST_INLINE_MAX bytes, the
+     * usual case) comes along in `body` (base64), which saves reading it back; a larger one is read back from
+     * storageKey (its references can exceed a NATS message).
      */
     request: z.object({
       repository,
@@ -90,6 +95,7 @@ export const Contracts = {
       size: z.number().int().nonnegative(),
       storageKey: z.string(),
       contentType: z.string().optional(),
+      body: z.string().max(Math.ceil(MANIFEST_INLINE_MAX / 3) * 4).optional(),
     }),
     response: z.object({ digest, subject: digest.optional() }),
   },

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
-import { ManifestView, type RegistryRpc } from '@ocireg/contracts';
+import { MANIFEST_INLINE_MAX, ManifestView, type RegistryRpc } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { MediaTypes, digestOf, isTag, looksLikeDigest, parseManifest, readLimited } from '@ocireg/oci';
 import { type ContentStore, manifestKey } from '@ocireg/storage';
@@ -39,6 +39,7 @@ export class ManifestsHandler {
       size: bytes.length,
       storageKey,
       contentType: request.headers['content-type'],
+      ...(bytes.length <= MANIFEST_INLINE_MAX ? { body: bytes.toString('base64') } : {}),
     });
     this.cache.set(digest, bytes);
     const headers: Record<string, string> = { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest };

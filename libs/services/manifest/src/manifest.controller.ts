@@ -97,7 +97,13 @@ export class ManifestController {
     return { repositories: page.items, more: page.more };
   }
 
+  /** The manifest's bytes: sent along when small, else read back from where the gateway stored them. */
   private async bytesOf(request: RequestOf<'manifest.put'>): Promise<Buffer> {
+    if (request.body !== undefined) {
+      const bytes = Buffer.from(request.body, 'base64');
+      if (bytes.length !== request.size) throw new Error(`manifest.put: the body sent along has ${bytes.length} bytes, not ${request.size}`);
+      return bytes;
+    }
     return readLimited(await this.store.read(request.storageKey), this.config.manifests.maxSize);
   }
 }
