@@ -31,4 +31,3 @@ const paths = Object.fromEntries(
 );
 require('tsconfig-paths').register({ baseUrl: dist, paths, addMatchAll: false });
 require(main);
-

@@ -95,8 +95,8 @@ async function run(options: BenchOptions): Promise<void> {
       const perSide: Record<SideRole, RoundResult[]> = { ours: [], reference: [] };
       results.set(scenario.name, perSide);
       for (let round = 0; round < options.rounds; round++) {
-        // A B, then B A, then A B...: neither registry always runs right after the other (the second of a
-        // pair was measured consistently slower, the same registry on both sides).
+        // A B, then B A, then A B...: neither registry always runs right after the other (the same registry on
+        // both sides measured differently depending on which went first).
         for (const side of roundOrder(sides, round)) {
           const result = await runOnce(scenario, side, round, sampler);
           for (const s of sides) {
