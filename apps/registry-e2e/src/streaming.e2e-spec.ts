@@ -7,7 +7,7 @@ const GiB = 1024 * 1024 * 1024;
 const CHUNK = randomBytes(1024 * 1024);
 /**
  * Growth allowed over the idle resident size of any registry process while 1 GiB goes through it: "a few
- * tens of MiB". Measured on a freshly started process: the embedded registry (journal metadata) about 34 MiB
+ * tens of MiB". Measured on a freshly started process: the embedded registry (journal metadata) 34-42 MiB
  * and the distributed gateway on S3 about 40 MiB on the push, 1-10 MiB on the pull. Most of the push's share is
  * released socket buffers waiting for V8's next young-generation collection (about 32 MiB of them); the
  * memory is then kept for reuse, so a second 1 GiB push does not grow the process (the bench's memory
