@@ -1,5 +1,6 @@
 import type { BlobMetadata, ManifestMetadata, Metadata, RepositoryMetadata } from '@ocireg/metadata';
-import { type DatabaseMetrics, SpanKind, type Tracer, inSpan, secondsSince } from '@ocireg/observability';
+import type { DatabaseMetrics, Tracer } from '@ocireg/observability';
+import { timedDatabaseCall } from './instrumented-sql';
 
 /**
  * A Metadata decorator for adapters without SQL (the journal store): every call is timed in the database
@@ -42,18 +43,6 @@ export class InstrumentedMetadata implements Metadata {
   }
 
   private timed<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const measured = async () => {
-      const start = process.hrtime.bigint();
-      try {
-        return await run();
-      } catch (error) {
-        this.metrics.errors.inc({ operation });
-        throw error;
-      } finally {
-        this.metrics.duration.observe({ operation }, secondsSince(start));
-      }
-    };
-    if (!this.tracer) return measured();
-    return inSpan(this.tracer, `db ${operation}`, SpanKind.CLIENT, { 'db.system.name': this.system, 'db.operation.name': operation }, measured);
+    return timedDatabaseCall({ metrics: this.metrics, tracer: this.tracer, system: this.system }, operation, run);
   }
 }

@@ -36,19 +36,34 @@ export class InstrumentedSqlClient implements SqlClient {
   }
 
   private timed<T>(operation: string, run: () => Promise<T>, sql?: string): Promise<T> {
-    const measured = async () => {
-      const start = process.hrtime.bigint();
-      try {
-        return await run();
-      } catch (error) {
-        this.metrics.errors.inc({ operation });
-        throw error;
-      } finally {
-        this.metrics.duration.observe({ operation }, secondsSince(start));
-      }
-    };
-    if (!this.tracer) return measured();
-    const attributes = { 'db.system.name': this.system, 'db.operation.name': operation, ...(sql ? { 'db.query.text': sql } : {}) };
-    return inSpan(this.tracer, `db ${operation}`, SpanKind.CLIENT, attributes, measured);
+    return timedDatabaseCall({ metrics: this.metrics, tracer: this.tracer, system: this.system }, operation, run, sql);
   }
+}
+
+export interface DatabaseInstruments {
+  metrics: DatabaseMetrics;
+  tracer?: Tracer | undefined;
+  /** The spans' `db.system.name`. */
+  system: string;
+}
+
+/**
+ * One database call timed in the database metrics by `operation` (failures counted) and, with a tracer, a
+ * client span `db <operation>` (with the parameterised statement as `db.query.text` when there is one).
+ */
+export function timedDatabaseCall<T>({ metrics, tracer, system }: DatabaseInstruments, operation: string, run: () => Promise<T>, sql?: string): Promise<T> {
+  const measured = async () => {
+    const start = process.hrtime.bigint();
+    try {
+      return await run();
+    } catch (error) {
+      metrics.errors.inc({ operation });
+      throw error;
+    } finally {
+      metrics.duration.observe({ operation }, secondsSince(start));
+    }
+  };
+  if (!tracer) return measured();
+  const attributes = { 'db.system.name': system, 'db.operation.name': operation, ...(sql ? { 'db.query.text': sql } : {}) };
+  return inSpan(tracer, `db ${operation}`, SpanKind.CLIENT, attributes, measured);
 }
