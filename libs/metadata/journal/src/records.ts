@@ -1,4 +1,4 @@
-import type { BlobRecord, NewManifest } from '@ocireg/metadata';
+import type { BlobRecord, ManifestRecord, NewManifest } from '@ocireg/metadata';
 
 /**
  * One journal record per acknowledged mutation: the change after validation, replayed without validation
@@ -16,18 +16,8 @@ export type JournalRecord =
 /** The whole state as written in a snapshot. */
 export interface SnapshotData {
   blobs: BlobRecord[];
-  manifests: StoredManifest[];
+  manifests: ManifestRecord[];
   repositories: SnapshotRepository[];
-}
-
-export interface StoredManifest {
-  digest: string;
-  mediaType: string;
-  size: number;
-  storageKey: string;
-  subject?: string;
-  artifactType?: string;
-  annotations?: Record<string, string>;
 }
 
 export interface SnapshotRepository {

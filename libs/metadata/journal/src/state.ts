@@ -1,6 +1,6 @@
 import type { BlobRecord, ManifestRecord, NewManifest, Page, ReferrersQuery } from '@ocireg/metadata';
 import { compareBytes, identity, pageOf, sortedBytes } from './byte-order';
-import type { JournalRecord, SnapshotData, SnapshotRepository, StoredManifest } from './records';
+import type { JournalRecord, SnapshotData, SnapshotRepository } from './records';
 
 interface ManifestLink {
   blobs: string[];
@@ -47,7 +47,7 @@ class RepositoryState {
   }
 }
 
-function copyManifest(record: StoredManifest): ManifestRecord {
+function copyManifest(record: ManifestRecord): ManifestRecord {
   const copy: ManifestRecord = { digest: record.digest, mediaType: record.mediaType, size: record.size, storageKey: record.storageKey };
   if (record.subject !== undefined) copy.subject = record.subject;
   if (record.artifactType !== undefined) copy.artifactType = record.artifactType;
@@ -55,7 +55,7 @@ function copyManifest(record: StoredManifest): ManifestRecord {
   return copy;
 }
 
-function storedManifest(manifest: NewManifest): StoredManifest {
+function storedManifest(manifest: NewManifest): ManifestRecord {
   const { blobs: _blobs, manifests: _manifests, ...record } = manifest;
   return copyManifest(record);
 }
@@ -69,7 +69,7 @@ function storedManifest(manifest: NewManifest): StoredManifest {
 export class MetadataState {
   private readonly blobs = new Map<string, BlobRecord>();
   private readonly blobKeys = new Map<string, string>();
-  private readonly manifests = new Map<string, StoredManifest>();
+  private readonly manifests = new Map<string, ManifestRecord>();
   private readonly manifestKeys = new Map<string, string>();
   private readonly repositories = new Map<string, RepositoryState>();
   /** blob digest → repositories linking it. */
@@ -123,7 +123,7 @@ export class MetadataState {
   listReferrers(repository: string, subject: string, query: ReferrersQuery): ManifestRecord[] {
     const digests = this.repositories.get(repository)?.referrers.get(subject);
     if (!digests) return [];
-    const records: StoredManifest[] = [];
+    const records: ManifestRecord[] = [];
     for (const digest of digests) {
       const record = this.manifests.get(digest);
       if (record && (query.artifactType === undefined || record.artifactType === query.artifactType)) records.push(record);
