@@ -15,6 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { mallocTuning } from '@ocireg/testing';
 import { HelmChart } from './helm-template';
 import { isK8sObject, K8sObject, kustomizeBuild, objectId, readYamlDocuments } from './kustomize';
 
@@ -387,8 +388,7 @@ describe('deployment manifests', () => {
     });
 
     it('sets the launcher\'s malloc settings, so that node (PID 1) runs the app itself instead of a re-executed child', () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { MALLOC_TUNING } = require(path.join(ROOT, 'bin', 'malloc-tuning.js')) as { MALLOC_TUNING: Record<string, string> };
+      const { MALLOC_TUNING } = mallocTuning();
       const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
       expect(Object.keys(MALLOC_TUNING).length).toBeGreaterThan(0);
       for (const [name, value] of Object.entries(MALLOC_TUNING)) expect(lastStage).toMatch(new RegExp(`^\\s*(ENV )?${name}=${value}\\b`, 'm'));

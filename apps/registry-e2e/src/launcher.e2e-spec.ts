@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WORKSPACE_ROOT, freePort, mallocTuning, removeDir, tempDir, waitForRegistry, type RegistryProcess } from '@ocireg/testing';
+import { WORKSPACE_ROOT, binModule, freePort, mallocTuning, removeDir, tempDir, waitForRegistry, type RegistryProcess } from '@ocireg/testing';
 
 const linux = process.platform === 'linux';
 const { MALLOC_TUNING, wantsMallocTuning } = mallocTuning();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { V8_TUNING, v8Flags } = require(join(WORKSPACE_ROOT, 'bin', 'v8-tuning.js')) as { V8_TUNING: string[]; v8Flags: (env: NodeJS.ProcessEnv) => string[] };
+const { V8_TUNING, v8Flags } = binModule<{ V8_TUNING: string[]; v8Flags: (env: NodeJS.ProcessEnv) => string[] }>('v8-tuning');
 
 /** `node bin/ocireg.js registry` as a user starts it: none of the malloc settings in its environment. */
 async function launch(extraEnv: Record<string, string> = {}): Promise<{ proc: RegistryProcess; url: string; dir: string }> {

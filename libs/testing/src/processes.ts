@@ -36,10 +36,15 @@ export interface RegistryProcess {
   output: () => string;
 }
 
+/** A plain-JavaScript module of the launcher (bin/<name>.js), loaded at run time. */
+export function binModule<T>(name: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(WORKSPACE_ROOT, 'bin', `${name}.js`)) as T;
+}
+
 /** bin/malloc-tuning.js: the malloc settings the launcher and the image give every process. */
 export function mallocTuning(): { MALLOC_TUNING: Record<string, string>; wantsMallocTuning(env: NodeJS.ProcessEnv, platform: string): boolean } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(join(WORKSPACE_ROOT, 'bin', 'malloc-tuning.js'));
+  return binModule('malloc-tuning');
 }
 
 /**
