@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describeContentStoreContract } from '@ocireg/storage-testsuite';
 import { FilesystemContentStore } from './fs-content-store';
-import { APPENDING_DIR, TEMP_DIR, appendingName } from './fs-files';
+import { APPENDING_DIR, TEMP_DIR, appendingName, writeStreamAt } from './fs-files';
 
 describeContentStoreContract('filesystem', async () => {
   const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-store-'));
@@ -66,5 +66,34 @@ describe('FilesystemContentStore.purgeUnfinished (ages set with utimes)', () => 
     await rm(path.join(root, TEMP_DIR), { recursive: true });
     await rm(path.join(root, APPENDING_DIR), { recursive: true });
     await expect(store.purgeUnfinished(new Date(Date.now() + 60_000))).resolves.toBe(0);
+  });
+});
+
+describe('writeStreamAt', () => {
+  it('syncs a long write in the background as it goes (every 32 MiB), and the whole file at the end when asked', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-write-'));
+    try {
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      const writeOf = async (sync: boolean) => {
+        const handle = await open(path.join(directory, `f-${sync}`), 'w');
+        const datasync = jest.spyOn(handle, 'datasync');
+        try {
+          const written = await writeStreamAt(handle, Readable.from(Array.from({ length: 70 }, () => chunk)), 0, sync);
+          return { written, syncs: datasync.mock.calls.length };
+        } finally {
+          await handle.close();
+        }
+      };
+      // 70 MiB: a background sync after 32 MiB (and after 64 unless the first is still running), plus the final
+      // one when the caller wants the file durable.
+      const unsynced = await writeOf(false);
+      expect(unsynced.written).toBe(70 * 1024 * 1024);
+      expect(unsynced.syncs).toBeGreaterThanOrEqual(1);
+      expect(unsynced.syncs).toBeLessThanOrEqual(2);
+      const synced = await writeOf(true);
+      expect(synced.syncs).toBeGreaterThanOrEqual(2);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });
