@@ -11,6 +11,8 @@ export type RunProfile = 'embedded' | 'distributed';
 export interface FilesystemStorageConfig {
   driver: 'filesystem';
   rootDirectory: string;
+  /** Large writes bypass the page cache (O_DIRECT) where the filesystem allows it. */
+  directIo: boolean;
 }
 export interface S3StorageConfig {
   driver: 's3';
@@ -220,6 +222,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
     storage = {
       driver: 'filesystem',
       rootDirectory: resolve(cwd, get('REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY') ?? (embedded ? `${dataDir}/content` : '/var/lib/registry')),
+      directIo: take('REGISTRY_STORAGE_FILESYSTEM_DIRECTIO', boolString, true),
     };
   }
 

@@ -8,11 +8,14 @@ import {
   APPENDING_DIR, TEMP_DIR, appendingName, assertValidPrefix, assertValidRange, assertValidSize, errorCode, isMissing,
   moveIntoPlace, openRegularFile, pruneEmptyDirectories, randomName, streamFile, writeStreamAt,
 } from './fs-files';
+import { DirectIo, writeStreamDirect } from './direct-io';
 import { removeFilesModifiedBefore } from './fs-purge';
 import { walkKeys } from './fs-walk';
 
 export interface FilesystemContentStoreOptions {
   rootDirectory: string;
+  /** Large writes bypass the page cache (O_DIRECT) where the filesystem allows it (see direct-io.ts); default on. */
+  directIo?: boolean;
 }
 
 /**
@@ -28,8 +31,10 @@ export class FilesystemContentStore implements ContentStore {
   private readonly root: string;
   private readonly tempDir: string;
   private readonly appendingDir: string;
+  private readonly direct: DirectIo;
 
   constructor(options: FilesystemContentStoreOptions) {
+    this.direct = new DirectIo(options.directIo ?? true);
     this.root = path.resolve(options.rootDirectory);
     this.tempDir = path.join(this.root, TEMP_DIR);
     this.appendingDir = path.join(this.root, APPENDING_DIR);
@@ -67,7 +72,7 @@ export class FilesystemContentStore implements ContentStore {
       const handle = await open(temp, 'wx');
       let size: number;
       try {
-        size = await writeStreamAt(handle, body, 0);
+        size = await this.writeBody(handle, temp, body, 0, true);
       } finally {
         await handle.close();
       }
@@ -107,7 +112,7 @@ export class FilesystemContentStore implements ContentStore {
     try {
       if (size > state.size) await handle.truncate(state.size);
       // Not synced: completeAppend syncs the whole object once (an fsync per chunk would cost every PATCH a disk flush).
-      const written = await writeStreamAt(handle, body, state.size, false);
+      const written = await this.writeBody(handle, this.appendingPath(key), body, state.size, false);
       return { ...state, size: state.size + written };
     } catch (error) {
       body.destroy();
@@ -173,6 +178,11 @@ export class FilesystemContentStore implements ContentStore {
       throw new Error(`unfinished object ${key} has ${size} bytes, fewer than its append state (${state.size})`);
     }
     return { handle, size };
+  }
+
+  /** Large bodies go direct through aligned slots; small ones, or all when direct I/O is off, through the page cache. */
+  private writeBody(handle: FileHandle, file: string, body: Readable, start: number, sync: boolean): Promise<number> {
+    return writeStreamDirect(handle, file, body, start, sync, this.direct, () => writeStreamAt(handle, body, start, sync));
   }
 
   private objectPath(key: string): string {

@@ -170,7 +170,7 @@ function skipBytes(buffers: Buffer[], count: number): Buffer[] {
   return rest;
 }
 
-function toBuffer(chunk: unknown): Buffer {
+export function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (typeof chunk === 'string') return Buffer.from(chunk);
