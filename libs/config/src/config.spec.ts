@@ -8,7 +8,7 @@ describe('loadConfig', () => {
     const config = loadConfig({}, 'embedded', '/srv');
     expect(config.http).toEqual({ host: '0.0.0.0', port: 5000, drainTimeoutSeconds: 30 });
     expect(config.http.debug).toBeUndefined();
-    expect(config.storage).toMatchObject({ driver: 'filesystem', rootDirectory: '/srv/data/content', deleteEnabled: false });
+    expect(config.storage).toMatchObject({ driver: 'filesystem', rootDirectory: '/srv/data/content', directIo: true, deleteEnabled: false });
     expect(config.database).toEqual({ driver: 'journal', directory: '/srv/data/metadata-journal' });
     expect(config.sessions).toEqual({ driver: 'file', directory: '/srv/data/uploads' });
     expect(config.transport).toEqual({ driver: 'inprocess' });
@@ -120,6 +120,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_SAMPLER_ARG: '2' }, 'embedded')).toThrow(
       /OTEL_EXPORTER_OTLP_ENDPOINT[\s\S]*OTEL_TRACES_SAMPLER_ARG/,
     );
+  });
+
+  it('turns direct I/O of the filesystem store off on request, and refuses a value that is not a boolean', () => {
+    expect(loadConfig({ REGISTRY_STORAGE_FILESYSTEM_DIRECTIO: 'false' }, 'embedded').storage).toMatchObject({ driver: 'filesystem', directIo: false });
+    expect(() => loadConfig({ REGISTRY_STORAGE_FILESYSTEM_DIRECTIO: 'sometimes' }, 'embedded')).toThrow(/REGISTRY_STORAGE_FILESYSTEM_DIRECTIO/);
   });
 
   it("reads the gateway's metadata cache settings", () => {

@@ -20,6 +20,11 @@ import { toBuffer } from './fs-files';
 
 /** Alignment of direct writes' offsets, lengths and buffers: the page size, a multiple of any block size in use. */
 export const DIRECT_ALIGN = 4096;
+/**
+ * The least a direct write carries: below it the extra open and the synchronous disk write cost more than the
+ * page cache does (manifests, configs, the last bytes of a blob).
+ */
+export const DIRECT_MIN = 256 * 1024;
 /** Bytes per direct write: one slot; a writer fills one while the other is being written. */
 export const SLOT_SIZE = 1024 * 1024;
 /** Slots in the process's pool: 16 writers at a time go direct, the others write through the page cache. */
@@ -63,17 +68,24 @@ const processSlots = new AlignedSlots();
 // The global exists in every Node; the project's TypeScript libs (no DOM) do not describe it.
 declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum?: number }) => { readonly buffer: ArrayBuffer } };
 
+/** Opens a file a second time for direct writes (tests substitute one that fails). */
+export type DirectOpener = (file: string) => Promise<FileHandle>;
+
+const openDirect: DirectOpener = (file) => open(file, constants.O_WRONLY | constants.O_DIRECT);
+
 /** A store's direct I/O: whether it is on, its slots, and the fallback once the filesystem refused it. */
 export class DirectIo {
-  private refused = false;
+  private refused: boolean;
 
   constructor(
     enabled: boolean,
     readonly slots: AlignedSlots = processSlots,
+    private readonly opener: DirectOpener = openDirect,
   ) {
     this.refused = !enabled || constants.O_DIRECT === undefined;
   }
 
+  /** On, and not refused by the filesystem so far. */
   get active(): boolean {
     return !this.refused;
   }
@@ -82,9 +94,9 @@ export class DirectIo {
   async open(file: string): Promise<FileHandle | undefined> {
     if (this.refused) return undefined;
     try {
-      return await open(file, constants.O_WRONLY | constants.O_DIRECT);
+      return await this.opener(file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+      if (!isRefusal(error)) throw error;
       this.refused = true;
       return undefined;
     }
@@ -94,6 +106,11 @@ export class DirectIo {
   refuse(): void {
     this.refused = true;
   }
+}
+
+/** How Linux says a filesystem (or a buffer) does not do direct I/O. */
+export function isRefusal(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'EINVAL';
 }
 
 /**
@@ -124,7 +141,7 @@ export async function writeStreamDirect(
 
   const put = async (buffer: Buffer, length: number, at: number): Promise<void> => {
     let done = 0;
-    if (at % DIRECT_ALIGN === 0 && length >= DIRECT_ALIGN) {
+    if (at % DIRECT_ALIGN === 0 && length >= DIRECT_MIN) {
       if (!opened) {
         opened = true;
         directHandle = await direct.open(file);
@@ -133,7 +150,7 @@ export async function writeStreamDirect(
         try {
           ({ bytesWritten: done } = await directHandle.write(buffer, 0, length - (length % DIRECT_ALIGN), at));
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+          if (!isRefusal(error)) throw error;
           direct.refuse();
         }
       }

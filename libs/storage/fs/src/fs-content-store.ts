@@ -15,7 +15,7 @@ import { walkKeys } from './fs-walk';
 export interface FilesystemContentStoreOptions {
   rootDirectory: string;
   /** Large writes bypass the page cache (O_DIRECT) where the filesystem allows it (see direct-io.ts); default on. */
-  directIo?: boolean;
+  directIo?: boolean | DirectIo;
 }
 
 /**
@@ -34,7 +34,7 @@ export class FilesystemContentStore implements ContentStore {
   private readonly direct: DirectIo;
 
   constructor(options: FilesystemContentStoreOptions) {
-    this.direct = new DirectIo(options.directIo ?? true);
+    this.direct = options.directIo instanceof DirectIo ? options.directIo : new DirectIo(options.directIo ?? true);
     this.root = path.resolve(options.rootDirectory);
     this.tempDir = path.join(this.root, TEMP_DIR);
     this.appendingDir = path.join(this.root, APPENDING_DIR);

@@ -1,0 +1,161 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { AlignedSlots, DIRECT_ALIGN, DIRECT_MIN, DirectIo, type DirectOpener, SLOT_SIZE } from './direct-io';
+import { FilesystemContentStore } from './fs-content-store';
+
+/** Splits bytes into chunks of irregular sizes, as a socket would hand them over. */
+function chunked(bytes: Buffer, seed: number): Readable {
+  const chunks: Buffer[] = [];
+  let at = 0;
+  let n = seed;
+  while (at < bytes.length) {
+    n = (n * 1103515245 + 12345) % 2147483648;
+    const size = 1 + (n % 200_000);
+    chunks.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return Readable.from(chunks);
+}
+
+const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Whether the directory's filesystem takes O_DIRECT at all (tmpfs on older kernels does not). */
+async function directSupported(directory: string): Promise<boolean> {
+  try {
+    const handle = await open(path.join(directory, 'probe'), constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT);
+    await handle.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Opens through the real O_DIRECT opener and counts the direct writes made through the handles. */
+function countingOpener(counts: { opens: number; writes: number }): DirectOpener {
+  return async (file) => {
+    counts.opens += 1;
+    const handle = await open(file, constants.O_WRONLY | constants.O_DIRECT);
+    const write = handle.write.bind(handle) as (...args: unknown[]) => ReturnType<FileHandle['write']>;
+    (handle as unknown as { write: (...args: unknown[]) => unknown }).write = (...args: unknown[]) => {
+      counts.writes += 1;
+      return write(...args);
+    };
+    return handle;
+  };
+}
+
+describe('FilesystemContentStore with direct I/O', () => {
+  let directory: string;
+  let supported: boolean;
+
+  beforeAll(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'ocireg-direct-'));
+    supported = await directSupported(directory);
+  });
+  afterAll(() => rm(directory, { recursive: true, force: true }));
+
+  async function storeWith(direct: DirectIo, name: string): Promise<FilesystemContentStore> {
+    const store = new FilesystemContentStore({ rootDirectory: path.join(directory, name), directIo: direct });
+    await store.init();
+    return store;
+  }
+
+  it('appends at unaligned offsets across slots keep every byte in place, and the aligned blocks go direct', async () => {
+    const counts = { opens: 0, writes: 0 };
+    const slots = new AlignedSlots(4);
+    const direct = new DirectIo(true, slots, countingOpener(counts));
+    const store = await storeWith(direct, 'appends');
+    // Pieces that start and end off the alignment, one shorter than a block, one spanning several slots.
+    const pieces = [777, DIRECT_ALIGN - 1, 1, SLOT_SIZE + 5, 3 * SLOT_SIZE + 4099, 0, SLOT_SIZE, 12345].map((n) => randomBytes(n));
+    const key = 'v1/unaligned';
+    let state = await store.startAppend(key);
+    for (const [i, piece] of pieces.entries()) state = await store.append(key, state, chunked(piece, i + 1));
+    const all = Buffer.concat(pieces);
+    expect(state.size).toBe(all.length);
+    await store.completeAppend(key, state);
+
+    const read = await readFile(path.join(directory, 'appends', 'v1', 'unaligned'));
+    expect(read.length).toBe(all.length);
+    expect(sha(read)).toBe(sha(all));
+    expect(slots.available).toBe(4);
+    if (supported) {
+      expect(counts.writes).toBeGreaterThanOrEqual(5); // the whole slots at least
+      expect(direct.active).toBe(true);
+    }
+  });
+
+  it('a whole write of a large object goes direct; a small one (a manifest) never opens the file for it', async () => {
+    const counts = { opens: 0, writes: 0 };
+    const direct = new DirectIo(true, new AlignedSlots(2), countingOpener(counts));
+    const store = await storeWith(direct, 'whole');
+    const small = randomBytes(DIRECT_MIN - 1);
+    await store.write('v1/small', chunked(small, 7));
+    expect(counts.opens).toBe(0);
+    const large = randomBytes(2 * SLOT_SIZE + 100);
+    await store.write('v1/large', chunked(large, 9));
+    expect(sha(await readFile(path.join(directory, 'whole', 'v1', 'small')))).toBe(sha(small));
+    expect(sha(await readFile(path.join(directory, 'whole', 'v1', 'large')))).toBe(sha(large));
+    if (supported) {
+      expect(counts.opens).toBe(1);
+      expect(counts.writes).toBe(2);
+      expect(direct.active).toBe(true);
+    }
+  });
+
+  it('a filesystem that refuses O_DIRECT at open: buffered writes, correct bytes, never asked again', async () => {
+    let asked = 0;
+    const refusing: DirectOpener = async () => {
+      asked += 1;
+      throw Object.assign(new Error('EINVAL: invalid argument, open'), { code: 'EINVAL' });
+    };
+    const direct = new DirectIo(true, new AlignedSlots(2), refusing);
+    const store = await storeWith(direct, 'refused-open');
+    const bytes = randomBytes(3 * SLOT_SIZE + 1);
+    await store.write('v1/a', chunked(bytes, 3));
+    await store.write('v1/b', chunked(bytes, 4));
+    expect(asked).toBe(1);
+    expect(direct.active).toBe(false);
+    expect(sha(await readFile(path.join(directory, 'refused-open', 'v1', 'b')))).toBe(sha(bytes));
+  });
+
+  it('a direct write refused with EINVAL is written again through the page cache', async () => {
+    const opener: DirectOpener = async (file) => {
+      const handle = await open(file, 'r+');
+      (handle as unknown as { write: () => Promise<never> }).write = () =>
+        Promise.reject(Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }));
+      return handle;
+    };
+    const direct = new DirectIo(true, new AlignedSlots(2), opener);
+    const store = await storeWith(direct, 'refused-write');
+    const bytes = randomBytes(2 * SLOT_SIZE + 4097);
+    await store.write('v1/a', chunked(bytes, 5));
+    expect(direct.active).toBe(false);
+    expect(sha(await readFile(path.join(directory, 'refused-write', 'v1', 'a')))).toBe(sha(bytes));
+  });
+
+  it('writers beyond the pool write through the page cache; slots come back after a failed body', async () => {
+    const counts = { opens: 0, writes: 0 };
+    const slots = new AlignedSlots(2);
+    const store = await storeWith(new DirectIo(true, slots, countingOpener(counts)), 'pool');
+    const bodies = [randomBytes(2 * SLOT_SIZE), randomBytes(2 * SLOT_SIZE), randomBytes(2 * SLOT_SIZE)];
+    await Promise.all(bodies.map((bytes, i) => store.write(`v1/w${i}`, chunked(bytes, 11 + i))));
+    for (const [i, bytes] of bodies.entries()) {
+      expect(sha(await readFile(path.join(directory, 'pool', 'v1', `w${i}`)))).toBe(sha(bytes));
+    }
+    if (supported) expect(counts.opens).toBe(1); // one writer at a time holds the pool's two slots
+    expect(slots.available).toBe(2);
+
+    const failing = Readable.from(
+      (async function* () {
+        yield randomBytes(SLOT_SIZE + 10);
+        throw new Error('client went away');
+      })(),
+    );
+    await expect(store.write('v1/failed', failing)).rejects.toThrow('client went away');
+    expect(slots.available).toBe(2);
+  });
+});
