@@ -1,1 +1,2 @@
 export type { RegistryTransport, Broadcast } from './transport';
+export { RouteCache } from './route-cache';

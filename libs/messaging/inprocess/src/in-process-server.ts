@@ -1,5 +1,6 @@
 import { CustomTransportStrategy, IncomingEvent, IncomingRequest, Server, TransportId, WritePacket } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
+import { RouteCache } from '@ocireg/messaging';
 import type { BusMember, InProcessBus } from './in-process-bus';
 import { InProcessContext } from './in-process-context';
 
@@ -28,6 +29,7 @@ export function encodeResponse(packet: WritePacket & { id: string }): string {
 export class InProcessServer extends Server implements CustomTransportStrategy, BusMember {
   override transportId: TransportId = IN_PROCESS_TRANSPORT;
   private listening = false;
+  private readonly routes = new RouteCache();
 
   constructor(
     private readonly bus: InProcessBus,
@@ -57,6 +59,10 @@ export class InProcessServer extends Server implements CustomTransportStrategy, 
   unwrap<T>(): T {
     if (!this.listening) throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method first.');
     return this.bus as unknown as T;
+  }
+
+  protected override getRouteFromPattern(pattern: string): string {
+    return this.routes.resolve(pattern, (p) => super.getRouteFromPattern(p));
   }
 
   handles(route: string): boolean {

@@ -1,5 +1,5 @@
 import { ClientProxy, CustomTransportStrategy, MsPattern, ServerNats } from '@nestjs/microservices';
-import type { Broadcast, RegistryTransport } from '@ocireg/messaging';
+import { type Broadcast, type RegistryTransport, RouteCache } from '@ocireg/messaging';
 import { NatsBroadcast } from './nats-broadcast';
 import { NatsRegistryClient } from './nats-client';
 import { prefixSubject } from './subjects';
@@ -55,6 +55,11 @@ export class NatsTransport implements RegistryTransport {
 
 class PrefixedServerNats extends ServerNats {
   subjectPrefix: string | undefined;
+  private readonly routes = new RouteCache();
+
+  protected override getRouteFromPattern(pattern: string): string {
+    return this.routes.resolve(pattern, (p) => super.getRouteFromPattern(p));
+  }
 
   protected override normalizePattern(pattern: MsPattern): string {
     return prefixSubject(this.subjectPrefix, super.normalizePattern(pattern));

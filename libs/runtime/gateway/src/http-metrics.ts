@@ -1,7 +1,6 @@
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CountingStream, type HttpMetrics, secondsSince } from '@ocireg/observability';
+import { type HttpMetrics, secondsSince } from '@ocireg/observability';
+import { declaresBody, isReadable, tapBytes } from './byte-taps';
 
 /** Route kinds whose request bodies are blob uploads: counted, and tracked by the uploads-in-progress gauge. */
 const UPLOAD_KINDS = new Set(['uploads', 'upload']);
@@ -37,18 +36,17 @@ export function instrumentHttp(fastify: FastifyInstance, metrics: HttpMetrics, k
       done = true;
       metrics.uploadsInProgress.dec();
     };
-    const counter = new CountingStream((bytes) => metrics.bytesReceived.inc({ kind: seen.kind }, bytes));
-    return pipeline(payload, counter, () => seen.uploadDone?.());
+    return tapBytes(request, payload, (bytes) => metrics.bytesReceived.inc({ kind: seen.kind }, bytes), () => seen.uploadDone?.());
   });
 
-  fastify.addHook('onSend', async (request, _reply, payload) => {
+  fastify.addHook('onSend', async (request, reply, payload) => {
     const kind = observed.get(request)?.kind ?? kindOf(request.url);
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
       metrics.bytesSent.inc({ kind }, Buffer.byteLength(payload));
       return payload;
     }
     if (isReadable(payload)) {
-      return pipeline(payload, new CountingStream((bytes) => metrics.bytesSent.inc({ kind }, bytes)), () => undefined);
+      return tapBytes(reply, payload, (bytes) => metrics.bytesSent.inc({ kind }, bytes));
     }
     return payload;
   });
@@ -66,14 +64,4 @@ export function instrumentHttp(fastify: FastifyInstance, metrics: HttpMetrics, k
   fastify.addHook('onRequestAbort', async (request) => {
     observed.get(request)?.uploadDone?.();
   });
-}
-
-/** As the gateway decides (hasBody): only then does Fastify hand the body to the content-type parser. */
-function declaresBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return length !== undefined ? Number(length) > 0 : request.headers['transfer-encoding'] !== undefined;
-}
-
-function isReadable(value: unknown): value is Readable {
-  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).read === 'function';
 }

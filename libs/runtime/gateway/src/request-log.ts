@@ -1,7 +1,6 @@
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CountingStream, type Logger, type RequestContext, requestIdFrom, runInRequestContext, secondsSince } from '@ocireg/observability';
+import { type Logger, type RequestContext, requestIdFrom, runInRequestContext, secondsSince } from '@ocireg/observability';
+import { declaresBody, isReadable, tapBytes } from './byte-taps';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -45,17 +44,17 @@ export function logRequests(fastify: FastifyInstance, logger: Logger, kindOf: (u
   fastify.addHook('preParsing', async (request, _reply, payload) => {
     const seen = tracked.get(request);
     if (!seen || !declaresBody(request)) return payload;
-    return pipeline(payload, new CountingStream((bytes) => (seen.bytesIn += bytes)), () => undefined);
+    return tapBytes(request, payload, (bytes) => (seen.bytesIn += bytes));
   });
 
-  fastify.addHook('onSend', async (request, _reply, payload) => {
+  fastify.addHook('onSend', async (request, reply, payload) => {
     const seen = tracked.get(request);
     if (!seen) return payload;
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
       seen.bytesOut += Buffer.byteLength(payload);
       return payload;
     }
-    if (isReadable(payload)) return pipeline(payload, new CountingStream((bytes) => (seen.bytesOut += bytes)), () => undefined);
+    if (isReadable(payload)) return tapBytes(reply, payload, (bytes) => (seen.bytesOut += bytes));
     return payload;
   });
 
@@ -78,13 +77,4 @@ function accessLine(request: FastifyRequest, reply: FastifyReply, seen: Tracked,
     bytesOut: seen.bytesOut,
     remoteAddress: request.ip,
   };
-}
-
-function declaresBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return length !== undefined ? Number(length) > 0 : request.headers['transfer-encoding'] !== undefined;
-}
-
-function isReadable(value: unknown): value is Readable {
-  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).read === 'function';
 }

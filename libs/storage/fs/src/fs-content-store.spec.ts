@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describeContentStoreContract } from '@ocireg/storage-testsuite';
 import { FilesystemContentStore } from './fs-content-store';
-import { APPENDING_DIR, TEMP_DIR, appendingName, writeStreamAt } from './fs-files';
+import { APPENDING_DIR, TEMP_DIR, appendingName, uniqueName, writeStreamAt } from './fs-files';
 
 for (const [name, directIo] of [['filesystem', true], ['filesystem, buffered writes only', false]] as const) {
   describeContentStoreContract(name, async () => {
@@ -97,5 +97,13 @@ describe('writeStreamAt', () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe('uniqueName', () => {
+  it('gives 32 hex digits, a different name every time', () => {
+    const names = Array.from({ length: 1000 }, () => uniqueName());
+    expect(new Set(names).size).toBe(1000);
+    for (const name of names) expect(name).toMatch(/^[0-9a-f]{32}$/);
   });
 });

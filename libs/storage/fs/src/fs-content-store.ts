@@ -6,7 +6,7 @@ import {
 } from '@ocireg/storage';
 import {
   APPENDING_DIR, TEMP_DIR, appendingName, assertValidPrefix, assertValidRange, assertValidSize, errorCode, isMissing,
-  moveIntoPlace, openRegularFile, pruneEmptyDirectories, randomName, streamFile, writeStreamAt,
+  moveIntoPlace, openRegularFile, pruneEmptyDirectories, uniqueName, streamFile, writeStreamAt,
 } from './fs-files';
 import { DirectIo, writeStreamDirect } from './direct-io';
 import { removeFilesModifiedBefore } from './fs-purge';
@@ -67,7 +67,7 @@ export class FilesystemContentStore implements ContentStore {
 
   async write(key: string, body: Readable): Promise<ObjectInfo> {
     const target = this.objectPath(key);
-    const temp = path.join(this.tempDir, randomName());
+    const temp = path.join(this.tempDir, uniqueName());
     try {
       const handle = await open(temp, 'wx');
       let size: number;

@@ -17,8 +17,17 @@ export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-export function randomName(): string {
-  return randomBytes(16).toString('hex');
+/** Random per process, so that processes sharing the directory (replicas on one volume) never collide. */
+const PROCESS_TAG = randomBytes(8).toString('hex');
+let sequence = 0;
+
+/**
+ * A name no other temporary file has: the process's random tag and a counter (32 hex digits). Random bytes
+ * per name cost a synchronous call into OpenSSL on every write, for no more uniqueness.
+ */
+export function uniqueName(): string {
+  sequence += 1;
+  return PROCESS_TAG + sequence.toString(16).padStart(16, '0');
 }
 
 /** Flat, fixed-length name for the unfinished file of a key (no directories, no name-length limits). */
