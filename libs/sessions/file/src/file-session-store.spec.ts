@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UploadSession } from '@ocireg/sessions';
@@ -19,10 +19,15 @@ describeUploadSessionStoreContract('file', async () => {
     },
     teardown: async () => {
       await current.close();
+      // Reopening rewrites the log with the live sessions only: none may be left.
+      const last = new FileUploadSessionStore({ directory, sweepIntervalMs: 0 });
+      await last.init();
+      await last.close();
       const left = await readdir(directory);
+      const log = left.includes('sessions.log') ? await readFile(join(directory, 'sessions.log'), 'utf8') : '';
       await rm(directory, { recursive: true, force: true });
-      if (left.length > 0) {
-        throw new Error(`contract suite left files behind: ${left.join(', ')}`);
+      if (left.some((name) => name !== 'sessions.log') || log !== '') {
+        throw new Error(`contract suite left sessions behind: ${left.join(', ')} ${log}`);
       }
     },
   };
@@ -31,6 +36,13 @@ describeUploadSessionStoreContract('file', async () => {
 describe('FileUploadSessionStore', () => {
   let directory: string;
   let store: FileUploadSessionStore;
+  const logOf = async (): Promise<string[]> => (await readFile(join(directory, 'sessions.log'), 'utf8')).split('\n').filter(Boolean);
+  const reopen = async (options: { compactAfterBytes?: number } = {}): Promise<FileUploadSessionStore> => {
+    await store.close();
+    store = new FileUploadSessionStore({ directory, sweepIntervalMs: 0, ...options });
+    await store.init();
+    return store;
+  };
 
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'ocireg-sessions-'));
@@ -43,7 +55,7 @@ describe('FileUploadSessionStore', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('rejects ids that are not safe file names on create, and finds nothing under them', async () => {
+  it('rejects ids outside [a-zA-Z0-9-]{1,64} on create, and finds nothing under them', async () => {
     for (const id of ['../escape', 'a/b', '', 'x'.repeat(65), 'dot.dot', 'spa ce', 'nul\u0000']) {
       await expect(store.create(session(id), 60)).rejects.toBeInstanceOf(InvalidUploadSessionIdError);
       await expect(store.get(id)).resolves.toBeUndefined();
@@ -52,7 +64,7 @@ describe('FileUploadSessionStore', () => {
     }
     await store.create(session('A-z0-9'), 60);
     await store.create(session('x'.repeat(64)), 60);
-    expect((await readdir(directory)).sort()).toEqual(['A-z0-9.json', `${'x'.repeat(64)}.json`]);
+    await expect(store.get('x'.repeat(64))).resolves.toEqual(session('x'.repeat(64)));
   });
 
   it('rejects compareAndSet with a session whose id differs', async () => {
@@ -60,70 +72,95 @@ describe('FileUploadSessionStore', () => {
     await expect(store.compareAndSet('one', 1, session('two', 2), 60)).rejects.toThrow(/id/);
   });
 
-  it('writes one JSON file per session holding its expiry, and no temp files', async () => {
+  it('appends one line per change, each session with its expiry, to one log file', async () => {
     const before = Date.now();
     await store.create(session('abc'), 30);
     await store.compareAndSet('abc', 1, session('abc', 2), 30);
-    expect(await readdir(directory)).toEqual(['abc.json']);
-    const file = JSON.parse(await readFile(join(directory, 'abc.json'), 'utf8'));
-    expect(file.session).toEqual(session('abc', 2));
-    expect(file.expiresAt).toBeGreaterThanOrEqual(before + 30_000);
-    expect(file.expiresAt).toBeLessThanOrEqual(Date.now() + 30_000);
+    await store.create(session('gone'), 30);
+    await store.delete('gone');
+    expect(await readdir(directory)).toEqual(['sessions.log']);
+    const lines = (await logOf()).map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.s?.id ?? `-${line.d}`)).toEqual(['abc', 'abc', 'gone', '-gone']);
+    expect(lines[1].s).toEqual(session('abc', 2));
+    expect(lines[1].e).toBeGreaterThanOrEqual(before + 30_000);
+    expect(lines[1].e).toBeLessThanOrEqual(Date.now() + 30_000);
   });
 
-  it('deletes an expired file when it is read', async () => {
-    await writeSessionFile(directory, session('old'), Date.now() - 1);
-    await expect(store.get('old')).resolves.toBeUndefined();
-    expect(await readdir(directory)).toEqual([]);
+  it('writes the lines of concurrent changes together, in the order they were made', async () => {
+    const log = (store as unknown as { log: { write: (...args: unknown[]) => Promise<unknown> } }).log;
+    const write = log.write.bind(log);
+    let writes = 0;
+    log.write = (...args: unknown[]) => {
+      writes += 1;
+      return write(...args);
+    };
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.create(session(`s${i}`), 60)));
+    expect(writes).toBeLessThan(10);
+    expect((await logOf()).map((line) => JSON.parse(line).s.id)).toEqual(Array.from({ length: 50 }, (_, i) => `s${i}`));
   });
 
-  it('sweeps expired sessions and leftover temp files on init, keeping live ones', async () => {
+  it('restores live sessions on reopen, without the expired and deleted ones, and rewrites the log with them only', async () => {
+    await store.create(session('kept'), 60);
+    await store.compareAndSet('kept', 1, session('kept', 2), 60);
+    await store.create(session('short'), 0.05);
+    await store.create(session('deleted'), 60);
+    await store.delete('deleted');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await reopen();
+    await expect(store.get('kept')).resolves.toEqual(session('kept', 2));
+    await expect(store.get('short')).resolves.toBeUndefined();
+    await expect(store.get('deleted')).resolves.toBeUndefined();
+    expect((await logOf()).map((line) => JSON.parse(line).s.id)).toEqual(['kept']);
+  });
+
+  it('skips a line cut short by a crash (and any that does not parse) when the log is read back', async () => {
+    await store.create(session('whole'), 60);
     await store.close();
-    await writeSessionFile(directory, session('expired'), Date.now() - 1000);
-    await writeSessionFile(directory, session('live'), Date.now() + 60_000);
-    await writeFile(join(directory, 'live.json.0123abcd.tmp'), '{"half":');
-    await writeFile(join(directory, 'unrelated.txt'), 'not ours');
-
-    store = new FileUploadSessionStore({ directory });
-    await store.init();
-    expect((await readdir(directory)).sort()).toEqual(['live.json', 'unrelated.txt']);
-    await expect(store.get('live')).resolves.toEqual(session('live'));
+    await appendFile(join(directory, 'sessions.log'), 'not json\n{"s":{"id":"torn","vers');
+    await reopen();
+    await expect(store.get('whole')).resolves.toEqual(session('whole'));
+    await expect(store.get('torn')).resolves.toBeUndefined();
+    await store.create(session('torn'), 60);
+    await reopen();
+    await expect(store.get('torn')).resolves.toEqual(session('torn'));
   });
 
-  it('sweeps expired sessions periodically', async () => {
+  it('rewrites the log once it has grown past its limit, keeping every live session', async () => {
+    await reopen({ compactAfterBytes: 2_000 });
+    await store.create(session('steady'), 60);
+    for (let version = 1; version < 40; version++) {
+      await store.compareAndSet('steady', version, session('steady', version + 1), 60);
+    }
+    expect((await logOf()).length).toBeLessThan(40);
+    await reopen();
+    await expect(store.get('steady')).resolves.toEqual(session('steady', 40));
+  });
+
+  it('forgets expired sessions on read and in the periodic sweep', async () => {
     await store.close();
     store = new FileUploadSessionStore({ directory, sweepIntervalMs: 50 });
     await store.init();
     await store.create(session('short'), 0.1);
     await store.create(session('long'), 60);
-    await waitFor(async () => (await readdir(directory)).length === 1, 3_000);
-    expect(await readdir(directory)).toEqual(['long.json']);
+    const live = (store as unknown as { live: Map<string, unknown> }).live;
+    await waitFor(async () => live.size === 1, 3_000);
+    await expect(store.get('short')).resolves.toBeUndefined();
+    await expect(store.create(session('short'), 60)).resolves.toBeUndefined();
   });
 
-  it('leaves a recent temp file alone in a periodic sweep but removes a stale one', async () => {
-    const fresh = join(directory, 'a.json.000000000001.tmp');
-    const stale = join(directory, 'b.json.000000000002.tmp');
-    await writeFile(fresh, '');
-    await writeFile(stale, '');
-    const longAgo = new Date(Date.now() - 10 * 60_000);
-    await utimes(stale, longAgo, longAgo);
-    await store.sweep();
-    expect(await readdir(directory)).toEqual(['a.json.000000000001.tmp']);
-  });
-
-  it('reports a corrupt session file instead of treating it as absent', async () => {
-    await writeFile(join(directory, 'bad.json'), 'not json');
-    await expect(store.get('bad')).rejects.toThrow(/corrupt/);
-    await store.sweep(); // the sweep skips it rather than failing
-    expect(await readdir(directory)).toEqual(['bad.json']);
-  });
-
-  it('reads an empty session file (what a power loss can leave of an unsynced write) as no session, and removes it', async () => {
+  it('takes in the sessions an earlier version kept as files (live ones), and removes those files', async () => {
+    await store.close();
+    await writeSessionFile(directory, session('expired'), Date.now() - 1000);
+    await writeSessionFile(directory, session('live'), Date.now() + 60_000);
     await writeFile(join(directory, 'torn.json'), '');
+    await writeFile(join(directory, 'live.json.0123abcd.tmp'), '{"half":');
+    await writeFile(join(directory, 'unrelated.txt'), 'not ours');
+    store = new FileUploadSessionStore({ directory, sweepIntervalMs: 0 });
+    await store.init();
+    expect((await readdir(directory)).sort()).toEqual(['sessions.log', 'unrelated.txt']);
+    await expect(store.get('live')).resolves.toEqual(session('live'));
+    await expect(store.get('expired')).resolves.toBeUndefined();
     await expect(store.get('torn')).resolves.toBeUndefined();
-    expect(await readdir(directory)).toEqual([]);
-    await store.create(session('torn'), 60);
-    await expect(store.get('torn')).resolves.toEqual(session('torn'));
   });
 
   it('gives every reader its own copy of a session (a caller changing it changes nothing stored)', async () => {
@@ -133,13 +170,11 @@ describe('FileUploadSessionStore', () => {
     first.append.size = 12345;
     await expect(store.get('mine')).resolves.toEqual(session('mine'));
     await expect(store.compareAndSet('mine', 1, session('mine', 2), 60)).resolves.toBe(true);
-    const reopened = new FileUploadSessionStore({ directory, sweepIntervalMs: 0 });
-    await reopened.init();
-    await expect(reopened.get('mine')).resolves.toEqual(session('mine', 2));
-    await reopened.close();
+    await reopen();
+    await expect(store.get('mine')).resolves.toEqual(session('mine', 2));
   });
 
-  it('serialises create against compareAndSet and delete on the same id', async () => {
+  it('orders create, compareAndSet and delete on the same id as they were called', async () => {
     const results = await Promise.allSettled([
       store.create(session('race'), 60),
       store.compareAndSet('race', 1, session('race', 2), 60),
@@ -153,12 +188,18 @@ describe('FileUploadSessionStore', () => {
     ]);
   });
 
+  it('a failed write fails the operations waiting for it', async () => {
+    const log = (store as unknown as { log: { write: () => Promise<never> } }).log;
+    log.write = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    await expect(store.create(session('nospace'), 60)).rejects.toThrow(/ENOSPC/);
+  });
+
   it('creates the directory on init', async () => {
     const nested = join(directory, 'a', 'b');
     const other = new FileUploadSessionStore({ directory: nested, sweepIntervalMs: 0 });
     await other.init();
     await other.create(session('n'), 60);
-    expect(await readdir(nested)).toEqual(['n.json']);
+    expect(await readdir(nested)).toEqual(['sessions.log']);
     await other.close();
   });
 });

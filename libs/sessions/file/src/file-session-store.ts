@@ -1,30 +1,30 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UploadSession, UploadSessionStore } from '@ocireg/sessions';
 
 export interface FileUploadSessionStoreOptions {
-  /** Directory holding one `<id>.json` per session. Created by init() when missing. */
+  /** Directory holding the session log (`sessions.log`). Created by init() when missing. */
   directory: string;
-  /** How often expired session files are removed, in milliseconds. Default 60 000; 0 disables the timer. */
+  /** How often expired sessions are dropped from memory, in milliseconds. Default 60 000; 0 disables the timer. */
   sweepIntervalMs?: number;
+  /** Log bytes past which the log is rewritten with the live sessions only. Default 4 MiB. */
+  compactAfterBytes?: number;
 }
 
-/** Session ids become file names, so only these are accepted. */
+/** Session ids, as the Redis store and the upload routes accept them. */
 const VALID_ID = /^[a-zA-Z0-9-]{1,64}$/;
-const SESSION_SUFFIX = '.json';
-const TEMP_SUFFIX = '.tmp';
-/** A temp file this old is left over from a crash, not a write in progress. */
-const STALE_TEMP_MS = 60_000;
-const FORMAT_VERSION = 1;
-/** Sessions kept in memory; beyond that the least recently used are read from their files again. */
-const MAX_CACHED = 10_000;
+const LOG_NAME = 'sessions.log';
+/** What earlier versions kept: one `<id>.json` per session (imported by init) and their temp files. */
+const LEGACY_SUFFIX = '.json';
+const LEGACY_FORMAT = 1;
 
-/** What each file holds: the session and the epoch millisecond after which it counts as absent. */
-interface SessionFile {
-  format: number;
+/** A line of the log: a session as it now is (with its expiry), or the removal of one. */
+type LogLine = { s: UploadSession; e: number } | { d: string };
+
+interface Live {
   expiresAt: number;
-  session: UploadSession;
+  /** The session as JSON: parsed on every read, so callers get their own objects. */
+  text: string;
 }
 
 export class InvalidUploadSessionIdError extends Error {
@@ -35,50 +35,52 @@ export class InvalidUploadSessionIdError extends Error {
 }
 
 /**
- * Upload sessions as files, for the embedded (single process) registry: they survive a restart.
- * Every write goes to a temp file that is then renamed over `<id>.json`, so a crash of the process leaves the
- * old or the new session, never half of one. Expiry is stored in the file and enforced on read; expired files
- * are deleted lazily and by a sweep on init() and on a timer. Operations on one id are serialised by an
- * in-process mutex, which makes compareAndSet atomic as long as only one process uses the directory; for the
- * same reason the sessions this process wrote or read are kept in memory and read from there (every change
- * still goes to its file first).
+ * Upload sessions of the embedded (single process) registry: in memory, each change appended as one line to
+ * a log on disk so they survive a restart. Only one process uses the directory, so the memory is the truth:
+ * every operation checks and changes it at once (which makes compareAndSet atomic without locks) and returns
+ * once its line is written. Concurrent changes share one write. On init the log is read back (a line a crash
+ * cut short is skipped), then rewritten with the live sessions only, as it is whenever it has grown past
+ * `compactAfterBytes`. Expiry is kept with each session and enforced on read, on replay and by a sweep.
  *
- * Durability is Redis's (the distributed registry's session store), not the database's: files are not
- * fsynced. A power loss may lose the last changes of uploads in progress (or leave an empty file, read as no
- * session): the client gets BLOB_UPLOAD_UNKNOWN and uploads again. The bytes of an unfinished upload are not
- * synced either; committed blobs are (the content store syncs them before the commit is recorded).
+ * A change costs one write to a file already open (a file per session cost a create, a write and a rename,
+ * each a trip through the thread pool). Durability is Redis's (the distributed registry's session store),
+ * not the database's: the log is not fsynced. A power loss may lose the last changes of uploads in progress:
+ * the client gets BLOB_UPLOAD_UNKNOWN and uploads again. Committed blobs are unaffected (the content store
+ * and the metadata sync them).
  */
 export class FileUploadSessionStore implements UploadSessionStore {
   private readonly directory: string;
+  private readonly logPath: string;
   private readonly sweepIntervalMs: number;
-  /** Tail of each id's operation chain; removed when the chain drains. */
-  private readonly locks = new Map<string, Promise<void>>();
-  /** The text of each session file as last written or read by this process (the only one using the directory). */
-  private readonly cache = new Map<string, string>();
+  private readonly compactAfterBytes: number;
+  private readonly live = new Map<string, Live>();
+  private log: FileHandle | undefined;
+  private logBytes = 0;
+  /** Lines waiting for the next write, and the callbacks of the operations that wrote them. */
+  private pending: string[] = [];
+  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  private writing: Promise<void> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
 
   constructor(options: FileUploadSessionStoreOptions) {
     if (!options.directory) {
       throw new Error('FileUploadSessionStore needs a directory');
     }
     this.directory = options.directory;
+    this.logPath = join(this.directory, LOG_NAME);
     this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    this.compactAfterBytes = options.compactAfterBytes ?? 4 * 1024 * 1024;
   }
 
   async init(): Promise<void> {
     await mkdir(this.directory, { recursive: true });
-    await this.sweep(0);
+    if (!this.log) {
+      await this.replay();
+      await this.importLegacyFiles();
+      await this.compact();
+    }
     if (this.sweepIntervalMs > 0 && !this.sweepTimer) {
-      this.sweepTimer = setInterval(() => {
-        if (!this.sweeping) {
-          this.sweeping = this.sweep(STALE_TEMP_MS)
-            .catch(() => undefined)
-            .finally(() => {
-              this.sweeping = undefined;
-            });
-        }
-      }, this.sweepIntervalMs);
+      this.sweepTimer = setInterval(() => this.sweep(), this.sweepIntervalMs);
       this.sweepTimer.unref();
     }
   }
@@ -88,63 +90,29 @@ export class FileUploadSessionStore implements UploadSessionStore {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
     }
-    await this.sweeping;
-    await Promise.all([...this.locks.values()]);
+    while (this.writing) await this.writing;
+    await this.log?.close();
+    this.log = undefined;
   }
 
-  /**
-   * Removes expired session files now, and temp files older than tempOlderThanMs (all of them when 0: init()
-   * does that, as no write can be in progress before it returns). Returns when done.
-   */
-  async sweep(tempOlderThanMs = STALE_TEMP_MS): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(this.directory);
-    } catch (error) {
-      if (isErrnoCode(error, 'ENOENT')) {
-        return;
-      }
-      throw error;
-    }
+  /** Drops expired sessions from memory (the log forgets them at its next rewrite). */
+  sweep(): void {
     const now = Date.now();
-    for (const name of names) {
-      if (name.endsWith(TEMP_SUFFIX)) {
-        await this.removeStaleTemp(join(this.directory, name), tempOlderThanMs <= 0 ? Infinity : now - tempOlderThanMs);
-        continue;
-      }
-      if (!name.endsWith(SESSION_SUFFIX)) {
-        continue;
-      }
-      const id = name.slice(0, -SESSION_SUFFIX.length);
-      if (!VALID_ID.test(id)) {
-        continue;
-      }
-      await this.withLock(id, async () => {
-        try {
-          await this.readLive(id);
-        } catch {
-          // A file that cannot be parsed is left alone for someone to look at; get() reports it.
-        }
-      });
-    }
+    for (const [id, entry] of this.live) if (entry.expiresAt <= now) this.live.delete(id);
   }
 
   async create(session: UploadSession, ttlSeconds: number): Promise<void> {
     assertValidId(session.id);
     const expiresAt = expiryFrom(ttlSeconds);
-    await this.withLock(session.id, async () => {
-      if (await this.readLive(session.id)) {
-        throw new Error(`upload session already exists: ${session.id}`);
-      }
-      await this.write(session.id, { format: FORMAT_VERSION, expiresAt, session });
-    });
+    if (this.current(session.id)) {
+      throw new Error(`upload session already exists: ${session.id}`);
+    }
+    await this.put(session, expiresAt);
   }
 
   async get(id: string): Promise<UploadSession | undefined> {
-    if (!VALID_ID.test(id)) {
-      return undefined; // no such file can exist
-    }
-    return this.withLock(id, async () => (await this.readLive(id))?.session);
+    const entry = VALID_ID.test(id) ? this.current(id) : undefined;
+    return entry ? (JSON.parse(entry.text) as UploadSession) : undefined;
   }
 
   async compareAndSet(id: string, expectedVersion: number, next: UploadSession, ttlSeconds: number): Promise<boolean> {
@@ -155,117 +123,158 @@ export class FileUploadSessionStore implements UploadSessionStore {
       return false;
     }
     const expiresAt = expiryFrom(ttlSeconds);
-    return this.withLock(id, async () => {
-      const current = await this.readLive(id);
-      if (!current || current.session.version !== expectedVersion) {
-        return false;
-      }
-      await this.write(id, { format: FORMAT_VERSION, expiresAt, session: next });
-      return true;
-    });
+    const entry = this.current(id);
+    if (!entry || (JSON.parse(entry.text) as UploadSession).version !== expectedVersion) {
+      return false;
+    }
+    await this.put(next, expiresAt);
+    return true;
   }
 
   async delete(id: string): Promise<boolean> {
-    if (!VALID_ID.test(id)) {
+    if (!VALID_ID.test(id) || !this.current(id)) {
       return false;
     }
-    return this.withLock(id, async () => {
-      const current = await this.readLive(id);
-      if (!current) {
-        return false;
-      }
-      this.cache.delete(id);
-      await unlinkIfPresent(this.pathOf(id));
-      return true;
-    });
+    this.live.delete(id);
+    await this.append({ d: id });
+    return true;
   }
 
-  /** Reads a session file; an expired one is deleted and reported absent. Call with the id's lock held. */
-  private async readLive(id: string): Promise<SessionFile | undefined> {
-    const path = this.pathOf(id);
-    let text = this.cache.get(id);
-    if (text === undefined) {
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (error) {
-        if (isErrnoCode(error, 'ENOENT')) {
-          return undefined;
-        }
-        throw error;
-      }
-      if (text.length === 0) {
-        // What a power loss can leave of a file written without fsync: no session (the client starts over).
-        await unlinkIfPresent(path);
-        return undefined;
-      }
-    }
-    // Parsed on every read, cached or not: callers get their own objects, exactly what the file holds.
-    const file = parseSessionFile(text, id, path);
-    if (file.expiresAt <= Date.now()) {
-      this.cache.delete(id);
-      await unlinkIfPresent(path);
+  /** The live entry of an id; an expired one is forgotten. */
+  private current(id: string): Live | undefined {
+    const entry = this.live.get(id);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.live.delete(id);
       return undefined;
     }
-    this.remember(id, text);
-    return file;
+    return entry;
   }
 
-  /** Keeps a session in memory, at most MAX_CACHED (the least recently used go; their files stay). */
-  private remember(id: string, text: string): void {
-    this.cache.delete(id);
-    this.cache.set(id, text);
-    if (this.cache.size > MAX_CACHED) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+  private put(session: UploadSession, expiresAt: number): Promise<void> {
+    this.live.set(session.id, { expiresAt, text: JSON.stringify(session) });
+    return this.append({ s: session, e: expiresAt });
+  }
+
+  /** Queues a line; resolves once it is written (with whatever else was queued meanwhile). */
+  private append(line: LogLine): Promise<void> {
+    if (!this.log) return Promise.reject(new Error('the upload session store is not open'));
+    this.pending.push(`${JSON.stringify(line)}\n`);
+    const written = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.writing ??= this.drain();
+    return written;
+  }
+
+  /** Writes queued lines until none are left, one write per batch; rewrites the log when it has grown large. */
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const text = this.pending.join('');
+      const waiters = this.waiters;
+      this.pending = [];
+      this.waiters = [];
+      try {
+        const bytes = Buffer.from(text);
+        await writeFully(this.log as FileHandle, bytes);
+        this.logBytes += bytes.length;
+        if (this.logBytes > this.compactAfterBytes) await this.compact();
+        for (const waiter of waiters) waiter.resolve();
+      } catch (error) {
+        for (const waiter of waiters) waiter.reject(error);
+      }
     }
+    this.writing = undefined;
   }
 
-  private async write(id: string, file: SessionFile): Promise<void> {
-    const path = this.pathOf(id);
-    const temp = `${path}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
-    const text = JSON.stringify(file);
+  /** Reads the log back into memory; lines that do not parse (cut short by a crash) are skipped. */
+  private async replay(): Promise<void> {
+    let text: string;
     try {
-      this.cache.delete(id);
-      await writeFile(temp, text, { encoding: 'utf8', flag: 'wx', mode: 0o600 });
-      await rename(temp, path);
+      text = await readFile(this.logPath, 'utf8');
     } catch (error) {
-      await unlinkIfPresent(temp);
+      if (isErrnoCode(error, 'ENOENT')) return;
       throw error;
     }
-    this.remember(id, text);
-  }
-
-  private async removeStaleTemp(path: string, cutoff: number): Promise<void> {
-    try {
-      if (cutoff === Infinity || (await stat(path)).mtimeMs <= cutoff) {
-        await unlinkIfPresent(path);
-      }
-    } catch (error) {
-      if (!isErrnoCode(error, 'ENOENT')) {
-        throw error;
-      }
+    const now = Date.now();
+    for (const raw of text.split('\n')) {
+      const line = parseLine(raw);
+      if (!line) continue;
+      if ('d' in line) this.live.delete(line.d);
+      else if (line.e > now) this.live.set(line.s.id, { expiresAt: line.e, text: JSON.stringify(line.s) });
+      else this.live.delete(line.s.id);
     }
   }
 
-  private pathOf(id: string): string {
-    return join(this.directory, id + SESSION_SUFFIX);
+  /** Sessions an earlier version kept as one file each: taken into memory (the live ones), files removed. */
+  private async importLegacyFiles(): Promise<void> {
+    const now = Date.now();
+    for (const name of await readdir(this.directory)) {
+      if (name.endsWith('.tmp')) {
+        await rm(join(this.directory, name), { force: true });
+        continue;
+      }
+      if (!name.endsWith(LEGACY_SUFFIX) || !VALID_ID.test(name.slice(0, -LEGACY_SUFFIX.length))) continue;
+      const path = join(this.directory, name);
+      const legacy = parseLegacy(await readFile(path, 'utf8'), name.slice(0, -LEGACY_SUFFIX.length));
+      if (legacy && legacy.expiresAt > now && !this.live.has(legacy.session.id)) {
+        this.live.set(legacy.session.id, { expiresAt: legacy.expiresAt, text: JSON.stringify(legacy.session) });
+      }
+      await rm(path, { force: true });
+    }
   }
 
-  /** Runs fn after every earlier operation on the same id has settled. */
-  private async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const result = previous.then(fn);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(id, tail);
-    void tail.then(() => {
-      if (this.locks.get(id) === tail) {
-        this.locks.delete(id);
-      }
-    });
-    return result;
+  /** Rewrites the log with the live sessions only (to a temp file renamed over it), and appends from there. */
+  private async compact(): Promise<void> {
+    this.sweep();
+    const lines = [...this.live.values()].map((entry) => `{"s":${entry.text},"e":${entry.expiresAt}}\n`);
+    const temp = `${this.logPath}.tmp`;
+    const bytes = Buffer.from(lines.join(''));
+    await mkdir(this.directory, { recursive: true });
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await writeFully(handle, bytes);
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, this.logPath);
+    await this.log?.close();
+    this.log = await open(this.logPath, 'a', 0o600);
+    this.logBytes = bytes.length;
+  }
+}
+
+async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
+    done += bytesWritten;
+  }
+}
+
+function parseLine(raw: string): LogLine | undefined {
+  if (raw.length === 0) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const line = value as Record<string, unknown>;
+  if (typeof line['d'] === 'string') return { d: line['d'] };
+  const session = line['s'] as Record<string, unknown> | undefined;
+  if (typeof line['e'] !== 'number' || typeof session !== 'object' || session === null) return undefined;
+  if (typeof session['id'] !== 'string' || !VALID_ID.test(session['id']) || typeof session['version'] !== 'number') return undefined;
+  return { s: session as unknown as UploadSession, e: line['e'] };
+}
+
+function parseLegacy(text: string, id: string): { expiresAt: number; session: UploadSession } | undefined {
+  try {
+    const value = JSON.parse(text) as { format?: unknown; expiresAt?: unknown; session?: { id?: unknown; version?: unknown } };
+    if (value.format !== LEGACY_FORMAT || typeof value.expiresAt !== 'number' || value.session?.id !== id || typeof value.session.version !== 'number') {
+      return undefined;
+    }
+    return { expiresAt: value.expiresAt, session: value.session as UploadSession };
+  } catch {
+    return undefined; // empty (a power loss) or corrupt: that upload starts over
   }
 }
 
@@ -280,40 +289,6 @@ function expiryFrom(ttlSeconds: number): number {
     throw new RangeError(`upload session TTL must be a positive number of seconds, got ${ttlSeconds}`);
   }
   return Date.now() + Math.ceil(ttlSeconds * 1000);
-}
-
-function parseSessionFile(text: string, id: string, path: string): SessionFile {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error(`corrupt upload session file ${path}: not JSON`);
-  }
-  if (typeof value !== 'object' || value === null) {
-    throw new Error(`corrupt upload session file ${path}`);
-  }
-  const record = value as Record<string, unknown>;
-  const session = record['session'];
-  if (
-    record['format'] !== FORMAT_VERSION
-    || typeof record['expiresAt'] !== 'number'
-    || typeof session !== 'object' || session === null
-    || (session as Record<string, unknown>)['id'] !== id
-    || typeof (session as Record<string, unknown>)['version'] !== 'number'
-  ) {
-    throw new Error(`corrupt upload session file ${path}`);
-  }
-  return value as SessionFile;
-}
-
-async function unlinkIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    if (!isErrnoCode(error, 'ENOENT')) {
-      throw error;
-    }
-  }
 }
 
 function isErrnoCode(error: unknown, code: string): boolean {
