@@ -163,14 +163,14 @@ export class FilesystemContentStore implements ContentStore {
   private async openAppending(key: string, state: AppendState): Promise<{ handle: FileHandle; size: number }> {
     assertValidSize(state.size);
     const file = this.appendingPath(key);
+    // Nothing acknowledged yet: whatever the file holds (if it exists) is garbage, so create or truncate it.
+    if (state.size === 0) return { handle: await this.openEmpty(file), size: 0 };
     let handle;
     try {
       handle = await open(file, 'r+');
     } catch (error) {
       if (!isMissing(error)) throw error;
-      if (state.size > 0) throw new ContentNotFoundError(key);
-      await mkdir(this.appendingDir, { recursive: true });
-      return { handle: await open(file, 'w'), size: 0 };
+      throw new ContentNotFoundError(key);
     }
     const { size } = await handle.stat();
     if (size < state.size) {
@@ -183,6 +183,17 @@ export class FilesystemContentStore implements ContentStore {
   /** Large bodies go direct through aligned slots; small ones, or all when direct I/O is off, through the page cache. */
   private writeBody(handle: FileHandle, file: string, body: Readable, start: number, sync: boolean): Promise<number> {
     return writeStreamDirect(handle, file, body, start, sync, this.direct, () => writeStreamAt(handle, body, start, sync));
+  }
+
+  /** Opens an unfinished file empty, creating the appending directory again if it was removed. */
+  private async openEmpty(file: string): Promise<FileHandle> {
+    try {
+      return await open(file, 'w');
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      await mkdir(this.appendingDir, { recursive: true });
+      return open(file, 'w');
+    }
   }
 
   private objectPath(key: string): string {
