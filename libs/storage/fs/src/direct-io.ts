@@ -27,6 +27,11 @@ export const DIRECT_ALIGN = 4096;
 export const DIRECT_MIN = 256 * 1024;
 /** Bytes per direct write: one slot; a writer fills one while the other is being written. */
 export const SLOT_SIZE = 1024 * 1024;
+/**
+ * Slots a writer takes: one fills while the other is written. (Four, three writes in flight, measured no
+ * faster here: ext4 serialises direct writes that extend a file.)
+ */
+const SLOTS_PER_WRITER = 2;
 /** Slots in the process's pool: 16 writers at a time go direct, the others write through the page cache. */
 const POOL_SLOTS = 32;
 
@@ -128,24 +133,23 @@ export async function writeStreamDirect(
   direct: DirectIo,
   fallback: () => Promise<number>,
 ): Promise<number> {
-  const slots = direct.active ? direct.slots.take(2) : undefined;
+  const slots = direct.active ? direct.slots.take(SLOTS_PER_WRITER) : undefined;
   if (!slots) return fallback();
-  let [filling, spare] = slots as [Buffer, Buffer];
-  let directHandle: FileHandle | undefined;
-  let opened = false;
+  let index = 0;
+  let filling = slots[0] as Buffer;
+  /** Writes in flight, oldest first (the slots are used round the ring, so the oldest holds the next slot). */
+  const inflight: Array<Promise<void>> = [];
+  let opening: Promise<FileHandle | undefined> | undefined;
   let position = start;
   let filled = 0;
   // The first segment stops at the first aligned offset (page cache); the others are whole slots.
   let target = (DIRECT_ALIGN - (start % DIRECT_ALIGN)) % DIRECT_ALIGN || filling.length;
-  let writing: Promise<void> = Promise.resolve();
 
   const put = async (buffer: Buffer, length: number, at: number): Promise<void> => {
     let done = 0;
     if (at % DIRECT_ALIGN === 0 && length >= DIRECT_MIN) {
-      if (!opened) {
-        opened = true;
-        directHandle = await direct.open(file);
-      }
+      opening ??= direct.open(file);
+      const directHandle = await opening;
       if (directHandle && direct.active) {
         try {
           ({ bytesWritten: done } = await directHandle.write(buffer, 0, length - (length % DIRECT_ALIGN), at));
@@ -162,15 +166,16 @@ export async function writeStreamDirect(
     }
   };
   const submit = async (): Promise<void> => {
-    await writing; // the spare slot is free again once its write has ended
-    const buffer = filling;
-    writing = put(buffer, filled, position);
-    writing.catch(() => undefined); // awaited at the next submit or at the end
+    const writing = put(filling, filled, position);
+    writing.catch(() => undefined); // awaited when its slot comes round again, or at the end
+    inflight.push(writing);
     position += filled;
-    filling = spare;
-    spare = buffer;
     filled = 0;
+    index = (index + 1) % slots.length;
+    filling = slots[index] as Buffer;
     target = filling.length;
+    // Every slot is being written: the oldest write, from the slot to fill next, must end first.
+    if (inflight.length === slots.length) await inflight.shift();
   };
 
   try {
@@ -186,13 +191,13 @@ export async function writeStreamDirect(
       }
     }
     if (filled > 0) await submit();
-    await writing;
+    while (inflight.length > 0) await inflight.shift();
     if (sync) await handle.datasync();
     return position - start;
   } finally {
     // No slot goes back while a write may still read from it.
-    await writing.catch(() => undefined);
-    direct.slots.give([filling, spare]);
-    await directHandle?.close();
+    await Promise.allSettled(inflight);
+    direct.slots.give(slots);
+    await (await opening?.catch(() => undefined))?.close();
   }
 }
