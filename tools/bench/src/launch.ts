@@ -196,7 +196,7 @@ async function startEmbedded(options: LaunchOptions): Promise<RegistryHandle> {
   const env = { ...ourEnv(options), REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_DATA_DIR: join(dir, 'data') };
   const children = [spawnLogged('registry', process.execPath, appArgs('registry', options), env, dir, options.root)];
   const cleanup = async () => (options.keep ? undefined : rmSync(dir, { recursive: true, force: true }));
-  return startWith('embedded', `http://127.0.0.1:${port}`, children, `ocireg embedded (one process: filesystem content, PGlite, file sessions), ${logNote(options)}; data in ${dir}`, cleanup);
+  return startWith('embedded', `http://127.0.0.1:${port}`, children, `ocireg embedded (one process: filesystem content, journal metadata, file sessions; default settings), ${logNote(options)}; data in ${dir}`, cleanup);
 }
 
 async function startDistributed(options: LaunchOptions): Promise<RegistryHandle> {
