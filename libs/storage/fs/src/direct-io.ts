@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { toBuffer } from './fs-files';
+import { BackgroundSync, toBuffer } from './fs-files';
 
 /**
  * Direct I/O for the bytes of large writes (O_DIRECT): they go from an aligned buffer of ours to the disk
@@ -29,8 +29,6 @@ export const DIRECT_MIN = 256 * 1024;
 export const SLOT_SIZE = 1024 * 1024;
 /** Slots a writer takes: one fills while the other is written (four, three writes in flight, measured no faster). */
 const SLOTS_PER_WRITER = 2;
-/** Bytes written direct between two background syncs of a long write (an append is synced when completed). */
-const SYNC_EVERY = 32 * 1024 * 1024;
 /** Slots in the process's pool: 16 writers at a time go direct, the others write through the page cache. */
 const POOL_SLOTS = 32;
 
@@ -140,8 +138,7 @@ export async function writeStreamDirect(
   /** Writes in flight, oldest first (the slots are used round the ring, so the oldest holds the next slot). */
   const inflight: Array<Promise<void>> = [];
   let opening: Promise<FileHandle | undefined> | undefined;
-  let syncing: Promise<void> | undefined;
-  let unsynced = 0;
+  const background = new BackgroundSync(handle);
   let position = start;
   let filled = 0;
   // The first segment stops at the first aligned offset (page cache); the others are whole slots.
@@ -172,17 +169,8 @@ export async function writeStreamDirect(
     writing.catch(() => undefined); // awaited when its slot comes round again, or at the end
     inflight.push(writing);
     position += filled;
-    unsynced += filled;
-    if (unsynced >= SYNC_EVERY && !syncing) {
-      // Direct writes leave the disk's own cache to flush: a sync in the background as the bytes arrive, so
-      // the one that makes the object durable at the end has little left (32 MiB took it 21 ms here).
-      unsynced = 0;
-      const started: Promise<void> = writing.then(() => handle.datasync()).finally(() => {
-        if (syncing === started) syncing = undefined;
-      });
-      syncing = started;
-      started.catch(() => undefined);
-    }
+    // Direct writes still leave the disk's own cache to flush.
+    background.wrote(filled, writing);
     filled = 0;
     index = (index + 1) % slots.length;
     filling = slots[index] as Buffer;
@@ -205,12 +193,13 @@ export async function writeStreamDirect(
     }
     if (filled > 0) await submit();
     while (inflight.length > 0) await inflight.shift();
-    await syncing;
+    await background.ended();
     if (sync) await handle.datasync();
     return position - start;
   } finally {
     // No slot goes back while a write may still read from it.
-    await Promise.allSettled([...inflight, syncing]);
+    await Promise.allSettled(inflight);
+    await background.settled();
     direct.slots.give(slots);
     await (await opening?.catch(() => undefined))?.close();
   }

@@ -102,9 +102,43 @@ const WRITE_BATCH = 1024 * 1024;
 /**
  * Bytes written between two background syncs of a long write: the disk flushes while the rest still arrives,
  * so the sync that makes the object durable at the end finds little left to write (a 256 MiB blob would
- * otherwise wait for all of it after its last byte).
+ * otherwise wait for all of it after its last byte; a direct-written 32 MiB one waited 21 ms for the disk's
+ * own cache).
  */
 const SYNC_EVERY = 32 * 1024 * 1024;
+
+/**
+ * The background syncs of one long write: after every SYNC_EVERY bytes, one fdatasync once the write that
+ * completed them has ended, one at a time (each covers everything written before it started).
+ */
+export class BackgroundSync {
+  private syncing: Promise<void> | undefined;
+  private unsynced = 0;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  /** `bytes` more are on their way to the file; `written` settles when they are written. */
+  wrote(bytes: number, written: Promise<void>): void {
+    this.unsynced += bytes;
+    if (this.unsynced < SYNC_EVERY || this.syncing) return;
+    this.unsynced = 0;
+    const started: Promise<void> = written.then(() => this.handle.datasync()).finally(() => {
+      if (this.syncing === started) this.syncing = undefined;
+    });
+    this.syncing = started;
+    started.catch(() => undefined); // awaited by ended(); never left unhandled if the body fails first
+  }
+
+  /** Waits for a sync still running (before the file is closed); its failure is the write's failure. */
+  async ended(): Promise<void> {
+    await this.syncing;
+  }
+
+  /** The same, ignoring its failure (a write already failing). */
+  async settled(): Promise<void> {
+    await this.syncing?.catch(() => undefined);
+  }
+}
 
 /**
  * Writes a stream into the file at `start` and, with `sync`, syncs it to disk; returns the bytes written. Reading and
@@ -116,28 +150,19 @@ export async function writeStreamAt(handle: FileHandle, body: Readable, start: n
   let batch: Buffer[] = [];
   let batched = 0;
   let writing: Promise<void> = Promise.resolve();
-  let syncing: Promise<void> | undefined;
-  let unsynced = 0;
+  const background = new BackgroundSync(handle);
   const flush = async (): Promise<void> => {
     await writing;
     const buffers = batch;
+    const bytes = batched;
     const at = position;
-    position += batched;
-    unsynced += batched;
+    position += bytes;
     batch = [];
     batched = 0;
     writing = writeAllAt(handle, buffers, at);
     // Awaited at the next flush or at the end; never left unhandled if the body fails first.
     writing.catch(() => undefined);
-    if (unsynced >= SYNC_EVERY && !syncing) {
-      // In the background, one at a time: covers what was written before it started.
-      unsynced = 0;
-      const started: Promise<void> = writing.then(() => handle.datasync()).finally(() => {
-        if (syncing === started) syncing = undefined;
-      });
-      syncing = started;
-      started.catch(() => undefined);
-    }
+    background.wrote(bytes, writing);
   };
   for await (const chunk of body) {
     const buffer = toBuffer(chunk);
@@ -149,8 +174,7 @@ export async function writeStreamAt(handle: FileHandle, body: Readable, start: n
   }
   if (batched > 0) await flush();
   await writing;
-  // A background sync still running must end before the file is closed; its failure is this write's failure.
-  await syncing;
+  await background.ended();
   if (sync) await handle.datasync();
   return position - start;
 }
