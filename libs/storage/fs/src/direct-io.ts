@@ -119,8 +119,9 @@ export function isRefusal(error: unknown): boolean {
 /**
  * Writes a stream into the file at `start` through aligned slots (see above), syncing it with `sync`; returns
  * the bytes written. `handle` is the file opened for buffered writes (the unaligned head and tail, and every
- * byte if direct I/O turns out to be refused); the direct handle is opened only when a whole slot is ready,
- * so small writes never pay for it. One slot is written while the other fills: two slots in memory.
+ * byte if direct I/O turns out to be refused); the direct handle is opened by the first direct write (a
+ * segment of at least DIRECT_MIN), so small writes never pay for it. One slot is written while the other
+ * fills: two slots in memory.
  */
 export async function writeStreamDirect(
   handle: FileHandle,
