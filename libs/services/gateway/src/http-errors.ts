@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RegistryError, errorEnvelope } from '@ocireg/errors';
+import { bodyOf } from './http-util';
 
 const logger = new Logger('HttpErrors');
 
@@ -28,6 +29,14 @@ function httpStatusOf(error: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * A refused request's unread body up to this size is read to its end before the answer: the client is still
+ * sending it, and closing the connection under it would cut it off mid-send (EPIPE, no answer at all).
+ */
+const DRAIN_BEFORE_ANSWER = 64 * 1024 * 1024;
+/** How long a small unread body may take to arrive before the answer goes out anyway (on a closing connection). */
+const DRAIN_WAIT_MS = 5_000;
+
 /** The one place that writes an error response body. */
 export function sendError(reply: FastifyReply, error: unknown, method?: string): void {
   const registryError = toRegistryError(error);
@@ -36,20 +45,45 @@ export function sendError(reply: FastifyReply, error: unknown, method?: string):
     return;
   }
   const body = JSON.stringify(errorEnvelope([registryError]));
-  reply.status(registryError.httpStatus).header('content-type', 'application/json; charset=utf-8');
+  const answer = (closing: boolean): void => {
+    if (reply.sent || reply.raw.headersSent) return;
+    reply.status(registryError.httpStatus).header('content-type', 'application/json; charset=utf-8');
+    if (closing && reply.request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    for (const [name, value] of Object.entries({ ...errorHeaders(registryError), ...registryError.headers })) reply.header(name, value);
+    if (method === 'HEAD') {
+      reply.header('content-length', Buffer.byteLength(body)).send();
+    } else {
+      reply.send(body);
+    }
+  };
   const incoming = reply.request.raw;
-  if (!incoming.readableEnded) {
-    // A body the request never got to read (a refused chunk, an unauthorised push): let the client finish
-    // sending it into the void, and close the connection after this answer instead of reading it all.
-    if (incoming.httpVersionMajor === 1) reply.header('connection', 'close');
+  if (incoming.readableEnded) return answer(false);
+  // A body the request never got to read (a refused chunk, an unauthorised push), as the handlers would
+  // read it (through the byte counters piped from the socket).
+  const unread = bodyOf(reply.request);
+  const declared = Number(reply.request.headers['content-length']);
+  if (Number.isSafeInteger(declared) && declared <= DRAIN_BEFORE_ANSWER && !unread.destroyed && !unread.readableEnded) {
+    // Small: read it to the end, then answer on a connection that stays open.
+    let done = false;
+    const finish = (closing: boolean) => (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      answer(closing);
+    };
+    const timer = setTimeout(finish(true), DRAIN_WAIT_MS);
+    timer.unref();
+    unread.once('end', finish(false));
+    unread.once('error', finish(true));
+    unread.once('close', finish(true));
+    unread.resume();
     incoming.resume();
+    return;
   }
-  for (const [name, value] of Object.entries({ ...errorHeaders(registryError), ...registryError.headers })) reply.header(name, value);
-  if (method === 'HEAD') {
-    reply.header('content-length', Buffer.byteLength(body)).send();
-  } else {
-    reply.send(body);
-  }
+  // Large: let the client finish sending it into the void, and close the connection after this answer.
+  unread.resume();
+  incoming.resume();
+  answer(true);
 }
 
 /** Headers an error answer carries: where an upload stands after a refused chunk; a blob's size on a 416. */
