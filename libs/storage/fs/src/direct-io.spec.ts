@@ -4,7 +4,7 @@ import { type FileHandle, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { AlignedSlots, DIRECT_ALIGN, DIRECT_MIN, DirectIo, type DirectOpener, SLOT_SIZE, writeStreamDirect } from './direct-io';
+import { AlignedSlots, DIRECT_ALIGN, DIRECT_MIN, DirectIo, type DirectOpener, SLOT_SIZE } from './direct-io';
 import { FilesystemContentStore } from './fs-content-store';
 
 /** Splits bytes into chunks of irregular sizes, as a socket would hand them over. */
@@ -159,28 +159,4 @@ describe('FilesystemContentStore with direct I/O', () => {
     expect(slots.available).toBe(2);
   });
 
-  it('syncs a long direct write in the background as it goes (every 32 MiB), and the whole file at the end when asked', async () => {
-    const chunk = Buffer.alloc(1024 * 1024, 7);
-    const writeOf = async (sync: boolean) => {
-      const file = path.join(directory, `long-${sync}`);
-      const handle = await open(file, 'w');
-      const datasync = jest.spyOn(handle, 'datasync');
-      try {
-        const body = Readable.from(Array.from({ length: 70 }, () => chunk));
-        const written = await writeStreamDirect(handle, file, body, 0, sync, new DirectIo(true, new AlignedSlots(2)), () => Promise.reject(new Error('no slots')));
-        return { written, syncs: datasync.mock.calls.length };
-      } finally {
-        await handle.close();
-      }
-    };
-    // 70 MiB: a background sync after 32 MiB (and after 64 unless the first is still running), plus the final
-    // one when the caller wants the file durable.
-    const unsynced = await writeOf(false);
-    expect(unsynced.written).toBe(70 * 1024 * 1024);
-    expect(unsynced.syncs).toBeGreaterThanOrEqual(1);
-    expect(unsynced.syncs).toBeLessThanOrEqual(2);
-    const synced = await writeOf(true);
-    expect(synced.syncs).toBeGreaterThanOrEqual(2);
-    expect((await readFile(path.join(directory, 'long-true'))).equals(Buffer.concat(Array.from({ length: 70 }, () => chunk)))).toBe(true);
-  });
 });

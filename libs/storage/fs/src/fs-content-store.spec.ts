@@ -1,8 +1,9 @@
-import { mkdtemp, open, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describeContentStoreContract } from '@ocireg/storage-testsuite';
+import { AlignedSlots, DirectIo, writeStreamDirect } from './direct-io';
 import { FilesystemContentStore } from './fs-content-store';
 import { APPENDING_DIR, TEMP_DIR, appendingName, uniqueName, writeStreamAt } from './fs-files';
 
@@ -71,16 +72,26 @@ describe('FilesystemContentStore.purgeUnfinished (ages set with utimes)', () => 
   });
 });
 
-describe('writeStreamAt', () => {
+/** The two writers of the store: through the page cache, and direct through aligned slots. */
+const writers: Array<[string, (handle: FileHandle, file: string, body: Readable, sync: boolean) => Promise<number>]> = [
+  ['writeStreamAt', (handle, _file, body, sync) => writeStreamAt(handle, body, 0, sync)],
+  [
+    'writeStreamDirect',
+    (handle, file, body, sync) => writeStreamDirect(handle, file, body, 0, sync, new DirectIo(true, new AlignedSlots(2)), () => Promise.reject(new Error('no slots'))),
+  ],
+];
+
+describe.each(writers)('%s', (_name, write) => {
   it('syncs a long write in the background as it goes (every 32 MiB), and the whole file at the end when asked', async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-write-'));
     try {
       const chunk = Buffer.alloc(1024 * 1024, 7);
       const writeOf = async (sync: boolean) => {
-        const handle = await open(path.join(directory, `f-${sync}`), 'w');
+        const file = path.join(directory, `f-${sync}`);
+        const handle = await open(file, 'w');
         const datasync = jest.spyOn(handle, 'datasync');
         try {
-          const written = await writeStreamAt(handle, Readable.from(Array.from({ length: 70 }, () => chunk)), 0, sync);
+          const written = await write(handle, file, Readable.from(Array.from({ length: 70 }, () => chunk)), sync);
           return { written, syncs: datasync.mock.calls.length };
         } finally {
           await handle.close();
@@ -94,6 +105,7 @@ describe('writeStreamAt', () => {
       expect(unsynced.syncs).toBeLessThanOrEqual(2);
       const synced = await writeOf(true);
       expect(synced.syncs).toBeGreaterThanOrEqual(2);
+      expect((await readFile(path.join(directory, 'f-true'))).equals(Buffer.concat(Array.from({ length: 70 }, () => chunk)))).toBe(true);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
