@@ -4,7 +4,7 @@ import { type FileHandle, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { AlignedSlots, DIRECT_ALIGN, DIRECT_MIN, DirectIo, type DirectOpener, SLOT_SIZE } from './direct-io';
+import { AlignedSlots, DIRECT_ALIGN, DIRECT_MIN, DirectIo, type DirectOpener, FIRST_PIECE, SLOT_SIZE } from './direct-io';
 import { FilesystemContentStore } from './fs-content-store';
 
 /** Splits bytes into chunks of irregular sizes, as a socket would hand them over. */
@@ -101,9 +101,34 @@ describe('FilesystemContentStore with direct I/O', () => {
     expect(sha(await readFile(path.join(directory, 'whole', 'v1', 'large')))).toBe(sha(large));
     if (supported) {
       expect(counts.opens).toBe(1);
-      expect(counts.writes).toBe(2);
+      // The first slot in pieces, the second whole; the last 100 bytes through the page cache.
+      expect(counts.writes).toBe(SLOT_SIZE / FIRST_PIECE + 1);
       expect(direct.active).toBe(true);
     }
+  });
+
+  it('the first piece goes to the disk while the rest of the body is still coming', async () => {
+    if (!supported) return;
+    const counts = { opens: 0, writes: 0 };
+    const store = await storeWith(new DirectIo(true, new AlignedSlots(2), countingOpener(counts)), 'pieces');
+    const bytes = randomBytes(SLOT_SIZE);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let writesWhilePaused = -1;
+    async function* body(): AsyncGenerator<Buffer> {
+      yield bytes.subarray(0, FIRST_PIECE + 1000);
+      // Let the writer act on the first chunk before the rest comes.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      writesWhilePaused = counts.writes;
+      await gate;
+      yield bytes.subarray(FIRST_PIECE + 1000);
+    }
+    const writing = store.write('v1/pieces', Readable.from(body()));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await writing;
+    expect(writesWhilePaused).toBe(1);
+    expect(sha(await readFile(path.join(directory, 'pieces', 'v1', 'pieces')))).toBe(sha(bytes));
   });
 
   it('a filesystem that refuses O_DIRECT at open: buffered writes, correct bytes, never asked again', async () => {

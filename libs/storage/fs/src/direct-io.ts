@@ -27,6 +27,13 @@ export const DIRECT_ALIGN = 4096;
 export const DIRECT_MIN = 256 * 1024;
 /** Bytes per direct write: one slot. */
 export const SLOT_SIZE = 1024 * 1024;
+/**
+ * The first slot of a write goes out in pieces of this size as it fills: the disk writes the first bytes
+ * while the rest still arrives (and is hashed), so a small blob (1 MiB) does not wait for one whole-slot
+ * write after its last byte. Later slots go out whole (fewer calls for a large blob, whose last write is a
+ * small part of its time).
+ */
+export const FIRST_PIECE = 256 * 1024;
 /** Slots a writer takes: one fills while the other is written (four, three writes in flight, measured no faster). */
 const SLOTS_PER_WRITER = 2;
 /** Slots in the process's pool: 16 writers at a time go direct, the others write through the page cache. */
@@ -121,7 +128,7 @@ export function isRefusal(error: unknown): boolean {
  * the bytes written. `handle` is the file opened for buffered writes (the unaligned head and tail, and every
  * byte if direct I/O turns out to be refused); the direct handle is opened by the first direct write (a
  * segment of at least DIRECT_MIN), so small writes never pay for it. One slot is written while the other
- * fills: two slots in memory.
+ * fills (the first one in pieces, see FIRST_PIECE): two slots in memory.
  */
 export async function writeStreamDirect(
   handle: FileHandle,
@@ -136,14 +143,19 @@ export async function writeStreamDirect(
   if (!slots) return fallback();
   let index = 0;
   let filling = slots[0] as Buffer;
-  /** Writes in flight, oldest first (the slots are used round the ring, so the oldest holds the next slot). */
-  const inflight: Array<Promise<void>> = [];
+  /** Writes in flight, oldest first, with the slot each reads from (the slots are used round the ring). */
+  const inflight: Array<{ slot: number; writing: Promise<void> }> = [];
   let opening: Promise<FileHandle | undefined> | undefined;
   const background = new BackgroundSync(handle);
   let position = start;
+  /** Bytes in the filling slot, and how many of them are already on their way to the file. */
   let filled = 0;
-  // The first segment stops at the first aligned offset (page cache); the others are whole slots.
-  let target = (DIRECT_ALIGN - (start % DIRECT_ALIGN)) % DIRECT_ALIGN || filling.length;
+  let submitted = 0;
+  // The first segment stops at the first aligned offset (page cache); the first slot after it goes in pieces.
+  const head = (DIRECT_ALIGN - (start % DIRECT_ALIGN)) % DIRECT_ALIGN;
+  let inHead = head > 0;
+  let inFirstSlot = true;
+  let target = head || FIRST_PIECE;
 
   const put = async (buffer: Buffer, length: number, at: number): Promise<void> => {
     let done = 0;
@@ -165,19 +177,29 @@ export async function writeStreamDirect(
       done += bytesWritten;
     }
   };
-  const submit = async (): Promise<void> => {
-    const writing = put(filling, filled, position);
+  /** Sends the filled, unsent bytes of the slot to the file; moves to the next slot when this one is done. */
+  const submit = async (slotDone: boolean): Promise<void> => {
+    const length = filled - submitted;
+    const writing = put(filling.subarray(submitted), length, position);
     writing.catch(() => undefined); // awaited when its slot comes round again, or at the end
-    inflight.push(writing);
-    position += filled;
+    inflight.push({ slot: index, writing });
+    position += length;
+    submitted = filled;
     // Direct writes still leave the disk's own cache to flush.
-    background.wrote(filled, writing);
+    background.wrote(length, writing);
+    if (!slotDone) {
+      target = Math.min(filling.length, filled + FIRST_PIECE);
+      return;
+    }
+    if (inHead) inHead = false;
+    else inFirstSlot = false;
     filled = 0;
+    submitted = 0;
     index = (index + 1) % slots.length;
     filling = slots[index] as Buffer;
-    target = filling.length;
-    // Every slot is being written: the oldest write, from the slot to fill next, must end first.
-    if (inflight.length === slots.length) await inflight.shift();
+    target = inFirstSlot ? FIRST_PIECE : filling.length;
+    // The slot to fill next must no longer be read by a write: the oldest writes, from that slot, end first.
+    while (inflight[0]?.slot === index) await inflight.shift()?.writing;
   };
 
   try {
@@ -189,17 +211,17 @@ export async function writeStreamDirect(
         bytes.copy(filling, filled, offset, offset + n);
         filled += n;
         offset += n;
-        if (filled === target) await submit();
+        if (filled === target) await submit(inHead || filled === filling.length);
       }
     }
-    if (filled > 0) await submit();
-    while (inflight.length > 0) await inflight.shift();
+    if (filled > submitted) await submit(true);
+    while (inflight.length > 0) await inflight.shift()?.writing;
     await background.ended();
     if (sync) await handle.datasync();
     return position - start;
   } finally {
     // No slot goes back while a write may still read from it.
-    await Promise.allSettled(inflight);
+    await Promise.allSettled(inflight.map(({ writing }) => writing));
     await background.settled();
     direct.slots.give(slots);
     await (await opening?.catch(() => undefined))?.close();
