@@ -210,17 +210,21 @@ export function toBuffer(chunk: unknown): Buffer {
   throw new TypeError('content streams must carry bytes');
 }
 
-/** Renames a finished file into place, creating parent directories (again, if a delete pruned them meanwhile). */
+/**
+ * Renames a finished file into place, creating the parent directories when they are missing (the first object
+ * under them, or a delete pruned them meanwhile). The rename comes first: the directories almost always exist,
+ * and a mkdir per object would cost every write one more call.
+ */
 export async function moveIntoPlace(from: string, to: string): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
-    await mkdir(path.dirname(to), { recursive: true });
     try {
       await rename(from, to);
       return;
     } catch (error) {
-      const parentVanished = errorCode(error) === 'ENOENT' && (await exists(from));
-      if (!parentVanished || attempt >= 3) throw error;
+      const parentMissing = errorCode(error) === 'ENOENT' && (await exists(from));
+      if (!parentMissing || attempt >= 3) throw error;
     }
+    await mkdir(path.dirname(to), { recursive: true });
   }
 }
 
