@@ -75,8 +75,8 @@ export class InstrumentedContentStore implements ContentStore {
     return this.timed('append', () => this.inner.append(key, state, body), key);
   }
 
-  completeAppend(key: string, state: AppendState): Promise<ObjectInfo> {
-    return this.timed('completeAppend', () => this.inner.completeAppend(key, state), key);
+  completeAppend(key: string, state: AppendState, body?: Readable): Promise<ObjectInfo> {
+    return this.timed('completeAppend', () => this.inner.completeAppend(key, state, body), key);
   }
 
   abortAppend(key: string, state: AppendState): Promise<void> {

@@ -6,7 +6,7 @@ import { RegistryConfig, Tokens } from '@ocireg/config';
 import { type RegistryRpc, UploadView } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oci';
-import type { AppendState, ContentStore } from '@ocireg/storage';
+import type { AppendState, ContentStore, ObjectInfo } from '@ocireg/storage';
 import { bodyOf, discardBody, hasBody, queryOf, requireDigest, sendEmpty, uploadLocation, uploadRange } from './http-util';
 import { MeteredStream, UploadHashes } from './upload-hashes';
 import type { Caller } from './access/caller';
@@ -17,6 +17,8 @@ const AUTOMATIC_MOUNT_CANDIDATES = 100;
 interface Appended {
   append: AppendState;
   hash: Hash | undefined;
+  /** The object is already complete in the store (the body was its last chunk). */
+  completed?: boolean;
 }
 
 /** Blob uploads: the bytes stream from the client into the content store; sessions live in the upload service. */
@@ -123,11 +125,13 @@ export class UploadsHandler {
     reply: FastifyReply,
     range?: ContentRange,
   ): Promise<void> {
-    const { append, hash } = await this.appendBody(upload, request, range);
     const leaseToken = requireLease(upload);
+    // A body without Content-Range (a monolithic PUT, the usual last step) is written and completed in one step.
+    const { append, hash, completed } =
+      hasBody(request) && !range ? await this.appendAndComplete(upload, request) : await this.appendBody(upload, request, range);
     let computedDigest: string;
     try {
-      await this.store.completeAppend(upload.storageKey, append);
+      if (!completed) await this.store.completeAppend(upload.storageKey, append);
       computedDigest =
         hash && wanted.algorithm === 'sha256'
           ? `sha256:${hash.digest('hex')}`
@@ -167,6 +171,21 @@ export class UploadsHandler {
       return this.failChunk(upload, new RegistryError('SIZE_INVALID', 'the body length does not match Content-Range'));
     }
     return { append, hash };
+  }
+
+  /** The body as the last chunk, completing the object with it (see ContentAppender.completeAppend). */
+  private async appendAndComplete(upload: UploadView, request: FastifyRequest): Promise<Appended> {
+    const hash = this.hashes.take(upload.id, upload.offset);
+    const meter = new MeteredStream(hash);
+    let completed: ObjectInfo;
+    try {
+      const completing = this.store.completeAppend(upload.storageKey, upload.append as AppendState, meter);
+      await Promise.all([pipeline(bodyOf(request), meter), completing]);
+      completed = await completing;
+    } catch (error) {
+      return this.failChunk(upload, error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole'));
+    }
+    return { append: { ...(upload.append as AppendState), size: completed.size }, hash, completed: true };
   }
 
   private async failChunk(upload: UploadView, error: RegistryError): Promise<never> {

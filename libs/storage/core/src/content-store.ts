@@ -64,8 +64,11 @@ export interface ContentAppender {
    * Makes the appended bytes a complete object at `key`, readable by ContentReader, without copying them.
    * Durable once it resolves. Appends before it need not be (a crash may lose them: the caller verifies the
    * completed object's digest whenever it did not hash every byte itself in this process's lifetime).
+   * With `body`, its bytes are appended first, as the last chunk: what `append` then `completeAppend` do, in one
+   * step (one open file and one sync on a filesystem; one request for a small object on S3). If it fails, nothing
+   * is visible at `key` unless it was already complete, and the append can go on from `state`.
    */
-  completeAppend(key: string, state: AppendState): Promise<ObjectInfo>;
+  completeAppend(key: string, state: AppendState, body?: Readable): Promise<ObjectInfo>;
   /** Discards an unfinished append and everything it stored. */
   abortAppend(key: string, state: AppendState): Promise<void>;
 }

@@ -122,8 +122,9 @@ export class FilesystemContentStore implements ContentStore {
     }
   }
 
-  async completeAppend(key: string, state: AppendState): Promise<ObjectInfo> {
+  async completeAppend(key: string, state: AppendState, body?: Readable): Promise<ObjectInfo> {
     const target = this.objectPath(key);
+    if (body) return this.appendAndComplete(key, target, state, body);
     let opened;
     try {
       opened = await this.openAppending(key, state);
@@ -142,6 +143,26 @@ export class FilesystemContentStore implements ContentStore {
     }
     await moveIntoPlace(this.appendingPath(key), target);
     return { key, size: state.size };
+  }
+
+  /** The last chunk and the completion with one open file: written, synced once, renamed into place. */
+  private async appendAndComplete(key: string, target: string, state: AppendState, body: Readable): Promise<ObjectInfo> {
+    const file = this.appendingPath(key);
+    let size: number;
+    try {
+      const opened = await this.openAppending(key, state);
+      try {
+        if (opened.size > state.size) await opened.handle.truncate(state.size);
+        size = state.size + (await this.writeBody(opened.handle, file, body, state.size, true));
+      } finally {
+        await opened.handle.close();
+      }
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+    await moveIntoPlace(file, target);
+    return { key, size };
   }
 
   async abortAppend(key: string, _state: AppendState): Promise<void> {

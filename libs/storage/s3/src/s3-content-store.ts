@@ -160,9 +160,10 @@ export class S3ContentStore implements ContentStore {
     }
   }
 
-  async completeAppend(key: string, state: AppendState): Promise<ObjectInfo> {
+  async completeAppend(key: string, state: AppendState, body?: Readable): Promise<ObjectInfo> {
     const current = parseState(key, state, this.names);
     const name = this.names.object(key);
+    if (body) return this.appendAndComplete(key, name, current, body);
     try {
       const upload = new MultipartUpload(this.client, this.bucket, name, current.uploadId, current.parts);
       await this.assemble(name, upload, await this.loadTail(current));
@@ -174,6 +175,28 @@ export class S3ContentStore implements ContentStore {
     await this.removeTail(current.tailKey);
     await this.removeTail(current.staleTailKey);
     return { key, size: current.size };
+  }
+
+  /**
+   * The last chunk straight into the assembly: parts as they fill, and the rest as the last part, without the
+   * tail object an append leaves for the next call. Nothing before: one putObject, as a whole write.
+   */
+  private async appendAndComplete(key: string, name: string, current: S3AppendState, body: Readable): Promise<ObjectInfo> {
+    const upload = new MultipartUpload(this.client, this.bucket, name, current.uploadId, current.parts);
+    let received: number;
+    try {
+      await this.removeTail(current.staleTailKey);
+      const part = await this.loadTail(current);
+      received = await this.streamParts(body, part, upload);
+      await this.assemble(name, upload, part);
+    } catch (error) {
+      body.destroy();
+      await upload.abandon();
+      throw error;
+    }
+    // The object is complete: a tail left behind is garbage for the purge, not a failure of the upload.
+    await this.removeTail(current.tailKey).catch(() => undefined);
+    return { key, size: current.size + received };
   }
 
   async abortAppend(key: string, state: AppendState): Promise<void> {

@@ -124,6 +124,51 @@ export function defineAppendTests(ctx: ContractContext): void {
     });
   });
 
+  describe('completeAppend with a last chunk', () => {
+    /** Completes `state` with `last` in one call and checks the object is everything appended and then `last`. */
+    async function completeWith(key: string, state: AppendState, appended: Buffer, last: Buffer): Promise<void> {
+      const expected = Buffer.concat([appended, last]);
+      await expect(ctx.store.completeAppend(key, persisted(state), fromBuffer(last))).resolves.toEqual({ key, size: expected.length });
+      await expect(ctx.store.stat(key)).resolves.toEqual({ key, size: expected.length });
+      await expectBytes(await ctx.store.read(key), expected);
+      await expect(collect(ctx.store.list(ctx.namespace))).resolves.toEqual([key]);
+      await ctx.store.delete(key);
+    }
+
+    it('writes a whole object from a fresh start: below, at and above the part size', async () => {
+      for (const size of [1000, 5 * MiB, 11 * MiB + 5]) {
+        const key = ctx.key(`one-step-${size}`);
+        await completeWith(key, await ctx.store.startAppend(key), Buffer.alloc(0), pattern(size, 40));
+      }
+    });
+
+    it('ends appends that left a partial part, whole parts, or nothing', async () => {
+      for (const [sizes, last] of [[[3 * MiB], 4 * MiB], [[5 * MiB], 100], [[5 * MiB, 2 * MiB], 6 * MiB], [[0], 1]] as const) {
+        const key = ctx.key(`after-${sizes.join('-')}`);
+        const data = pattern(sizes.reduce((a, b) => a + b, 0) + last, 41);
+        const state = await appendSlices(ctx, key, data, [...sizes]);
+        await completeWith(key, state, data.subarray(0, state.size), data.subarray(state.size));
+      }
+    });
+
+    it('an empty last chunk completes what was appended', async () => {
+      const key = ctx.key('empty-last');
+      const data = pattern(2 * MiB + 3, 42);
+      await completeWith(key, await appendSlices(ctx, key, data, [data.length]), data, Buffer.alloc(0));
+    });
+
+    it('a last chunk that fails leaves nothing visible, and the append goes on from its state', async () => {
+      for (const sizes of [[], [MiB], [5 * MiB]]) {
+        const key = ctx.key(`last-fails-${sizes.length}-${sizes[0] ?? 0}`);
+        const data = pattern(7 * MiB, 43);
+        const state = await appendSlices(ctx, key, data, sizes);
+        await expect(ctx.store.completeAppend(key, persisted(state), failingAfter(pattern(8 * MiB, 97), 6 * MiB))).rejects.toThrow();
+        await expectInvisible(ctx, key);
+        await completeWith(key, state, data.subarray(0, state.size), data.subarray(state.size));
+      }
+    });
+  });
+
   describe('abortAppend', () => {
     it('discards everything an append stored', async () => {
       const key = ctx.key('aborted');
