@@ -8,7 +8,7 @@ describe('loadConfig', () => {
     const config = loadConfig({}, 'embedded', '/srv');
     expect(config.http).toEqual({ host: '0.0.0.0', port: 5000, drainTimeoutSeconds: 30 });
     expect(config.http.debug).toBeUndefined();
-    expect(config.storage).toMatchObject({ driver: 'filesystem', rootDirectory: '/srv/data/content', directIo: true, deleteEnabled: false });
+    expect(config.storage).toMatchObject({ driver: 'filesystem', rootDirectory: '/srv/data/content', directIo: true, inlineCalls: true, deleteEnabled: false });
     expect(config.database).toEqual({ driver: 'journal', directory: '/srv/data/metadata-journal' });
     expect(config.sessions).toEqual({ driver: 'file', directory: '/srv/data/uploads' });
     expect(config.transport).toEqual({ driver: 'inprocess' });
@@ -125,6 +125,11 @@ describe('loadConfig', () => {
   it('turns direct I/O of the filesystem store off on request, and refuses a value that is not a boolean', () => {
     expect(loadConfig({ REGISTRY_STORAGE_FILESYSTEM_DIRECTIO: 'false' }, 'embedded').storage).toMatchObject({ driver: 'filesystem', directIo: false });
     expect(() => loadConfig({ REGISTRY_STORAGE_FILESYSTEM_DIRECTIO: 'sometimes' }, 'embedded')).toThrow(/REGISTRY_STORAGE_FILESYSTEM_DIRECTIO/);
+  });
+
+  it('moves the metadata calls of the filesystem store to the thread pool on request (network filesystems)', () => {
+    expect(loadConfig({ REGISTRY_STORAGE_FILESYSTEM_INLINECALLS: 'false' }, 'embedded').storage).toMatchObject({ driver: 'filesystem', inlineCalls: false });
+    expect(() => loadConfig({ REGISTRY_STORAGE_FILESYSTEM_INLINECALLS: 'nfs' }, 'embedded')).toThrow(/REGISTRY_STORAGE_FILESYSTEM_INLINECALLS/);
   });
 
   it("reads the gateway's metadata cache settings", () => {

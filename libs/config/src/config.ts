@@ -13,6 +13,8 @@ export interface FilesystemStorageConfig {
   rootDirectory: string;
   /** Large writes bypass the page cache (O_DIRECT) where the filesystem allows it. */
   directIo: boolean;
+  /** Open, close, stat, rename, mkdir and unlink run on the event loop instead of the thread pool (local disks). */
+  inlineCalls: boolean;
 }
 export interface S3StorageConfig {
   driver: 's3';
@@ -223,6 +225,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
       driver: 'filesystem',
       rootDirectory: resolve(cwd, get('REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY') ?? (embedded ? `${dataDir}/content` : '/var/lib/registry')),
       directIo: take('REGISTRY_STORAGE_FILESYSTEM_DIRECTIO', boolString, true),
+      inlineCalls: take('REGISTRY_STORAGE_FILESYSTEM_INLINECALLS', boolString, true),
     };
   }
 

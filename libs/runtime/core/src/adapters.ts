@@ -16,7 +16,7 @@ export async function openContentStore(config: RegistryConfig, metrics?: Storage
   const storage = config.storage;
   const store: ContentStore =
     storage.driver === 'filesystem'
-      ? new FilesystemContentStore({ rootDirectory: storage.rootDirectory, directIo: storage.directIo })
+      ? new FilesystemContentStore({ rootDirectory: storage.rootDirectory, directIo: storage.directIo, inlineCalls: storage.inlineCalls })
       : new S3ContentStore({
           endPoint: storage.endPoint,
           port: storage.port,

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { AlignedSlots, DIRECT_ALIGN, DIRECT_MIN, DirectIo, type DirectOpener, FIRST_PIECE, SLOT_SIZE } from './direct-io';
+import { AlignedSlots, DIRECT_ALIGN, DIRECT_CALLS, DIRECT_MIN, type DirectCalls, DirectIo, FIRST_PIECE, SLOT_SIZE } from './direct-io';
 import { FilesystemContentStore } from './fs-content-store';
 
 /** Splits bytes into chunks of irregular sizes, as a socket would hand them over. */
@@ -34,17 +34,17 @@ async function directSupported(directory: string): Promise<boolean> {
   }
 }
 
-/** Opens through the real O_DIRECT opener and counts the direct writes made through the handles. */
-function countingOpener(counts: { opens: number; writes: number }): DirectOpener {
-  return async (file) => {
-    counts.opens += 1;
-    const handle = await open(file, constants.O_WRONLY | constants.O_DIRECT);
-    const write = handle.write.bind(handle) as (...args: unknown[]) => ReturnType<FileHandle['write']>;
-    (handle as unknown as { write: (...args: unknown[]) => unknown }).write = (...args: unknown[]) => {
+/** The real O_DIRECT calls, counting the opens and the direct writes. */
+function countingOpener(counts: { opens: number; writes: number }): DirectCalls {
+  return {
+    open: (file, calls) => {
+      counts.opens += 1;
+      return DIRECT_CALLS.open(file, calls);
+    },
+    write: (fd, buffer, length, position) => {
       counts.writes += 1;
-      return write(...args);
-    };
-    return handle;
+      return DIRECT_CALLS.write(fd, buffer, length, position);
+    },
   };
 }
 
@@ -133,9 +133,12 @@ describe('FilesystemContentStore with direct I/O', () => {
 
   it('a filesystem that refuses O_DIRECT at open: buffered writes, correct bytes, never asked again', async () => {
     let asked = 0;
-    const refusing: DirectOpener = async () => {
-      asked += 1;
-      throw Object.assign(new Error('EINVAL: invalid argument, open'), { code: 'EINVAL' });
+    const refusing: DirectCalls = {
+      ...DIRECT_CALLS,
+      open: async () => {
+        asked += 1;
+        throw Object.assign(new Error('EINVAL: invalid argument, open'), { code: 'EINVAL' });
+      },
     };
     const direct = new DirectIo(true, new AlignedSlots(2), refusing);
     const store = await storeWith(direct, 'refused-open');
@@ -148,11 +151,9 @@ describe('FilesystemContentStore with direct I/O', () => {
   });
 
   it('a direct write refused with EINVAL is written again through the page cache', async () => {
-    const opener: DirectOpener = async (file) => {
-      const handle = await open(file, 'r+');
-      (handle as unknown as { write: () => Promise<never> }).write = () =>
-        Promise.reject(Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }));
-      return handle;
+    const opener: DirectCalls = {
+      open: (file, calls) => calls.open(file, 'r+'),
+      write: () => Promise.reject(Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' })),
     };
     const direct = new DirectIo(true, new AlignedSlots(2), opener);
     const store = await storeWith(direct, 'refused-write');

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { type FsCalls, datasync, writeAt } from './fs-calls';
 import { BackgroundSync, toBuffer } from './fs-files';
 
 /**
@@ -78,10 +78,18 @@ const processSlots = new AlignedSlots();
 // The global exists in every Node; the project's TypeScript libs (no DOM) do not describe it.
 declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum?: number }) => { readonly buffer: ArrayBuffer } };
 
-/** Opens a file a second time for direct writes (tests substitute one that fails). */
-export type DirectOpener = (file: string) => Promise<FileHandle>;
+/** The system calls of direct writes (tests substitute ones that count or fail). */
+export interface DirectCalls {
+  /** Opens a file a second time, for direct writes. */
+  open(file: string, calls: FsCalls): Promise<number>;
+  /** One direct write; resolves with the bytes written. */
+  write(fd: number, buffer: Buffer, length: number, position: number): Promise<number>;
+}
 
-const openDirect: DirectOpener = (file) => open(file, constants.O_WRONLY | constants.O_DIRECT);
+export const DIRECT_CALLS: DirectCalls = {
+  open: (file, calls) => calls.open(file, constants.O_WRONLY | constants.O_DIRECT),
+  write: (fd, buffer, length, position) => writeAt(fd, buffer, 0, length, position),
+};
 
 /** A store's direct I/O: whether it is on, its slots, and the fallback once the filesystem refused it. */
 export class DirectIo {
@@ -90,7 +98,7 @@ export class DirectIo {
   constructor(
     enabled: boolean,
     readonly slots: AlignedSlots = processSlots,
-    private readonly opener: DirectOpener = openDirect,
+    readonly calls: DirectCalls = DIRECT_CALLS,
   ) {
     this.refused = !enabled || constants.O_DIRECT === undefined;
   }
@@ -101,10 +109,10 @@ export class DirectIo {
   }
 
   /** Opens the file a second time, for direct writes; undefined once the filesystem has refused O_DIRECT. */
-  async open(file: string): Promise<FileHandle | undefined> {
+  async open(file: string, calls: FsCalls): Promise<number | undefined> {
     if (this.refused) return undefined;
     try {
-      return await this.opener(file);
+      return await this.calls.open(file, calls);
     } catch (error) {
       if (!isRefusal(error)) throw error;
       this.refused = true;
@@ -125,13 +133,14 @@ export function isRefusal(error: unknown): boolean {
 
 /**
  * Writes a stream into the file at `start` through aligned slots (see above), syncing it with `sync`; returns
- * the bytes written. `handle` is the file opened for buffered writes (the unaligned head and tail, and every
- * byte if direct I/O turns out to be refused); the direct handle is opened by the first direct write (a
+ * the bytes written. `fd` is the file opened for buffered writes (the unaligned head and tail, and every
+ * byte if direct I/O turns out to be refused); the direct descriptor is opened by the first direct write (a
  * segment of at least DIRECT_MIN), so small writes never pay for it. One slot is written while the other
  * fills (the first one in pieces, see FIRST_PIECE): two slots in memory.
  */
 export async function writeStreamDirect(
-  handle: FileHandle,
+  calls: FsCalls,
+  fd: number,
   file: string,
   body: Readable,
   start: number,
@@ -145,8 +154,8 @@ export async function writeStreamDirect(
   let filling = slots[0] as Buffer;
   /** Writes in flight, oldest first, with the slot each reads from (the slots are used round the ring). */
   const inflight: Array<{ slot: number; writing: Promise<void> }> = [];
-  let opening: Promise<FileHandle | undefined> | undefined;
-  const background = new BackgroundSync(handle);
+  let opening: Promise<number | undefined> | undefined;
+  const background = new BackgroundSync(fd);
   let position = start;
   /** Bytes in the filling slot, and how many of them are already on their way to the file. */
   let filled = 0;
@@ -160,11 +169,11 @@ export async function writeStreamDirect(
   const put = async (buffer: Buffer, length: number, at: number): Promise<void> => {
     let done = 0;
     if (at % DIRECT_ALIGN === 0 && length >= DIRECT_MIN) {
-      opening ??= direct.open(file);
-      const directHandle = await opening;
-      if (directHandle && direct.active) {
+      opening ??= direct.open(file, calls);
+      const directFd = await opening;
+      if (directFd !== undefined && direct.active) {
         try {
-          ({ bytesWritten: done } = await directHandle.write(buffer, 0, length - (length % DIRECT_ALIGN), at));
+          done = await direct.calls.write(directFd, buffer, length - (length % DIRECT_ALIGN), at);
         } catch (error) {
           if (!isRefusal(error)) throw error;
           direct.refuse();
@@ -172,10 +181,7 @@ export async function writeStreamDirect(
       }
     }
     // The unaligned rest, a short direct write's remainder, or everything once direct I/O is refused.
-    while (done < length) {
-      const { bytesWritten } = await handle.write(buffer, done, length - done, at + done);
-      done += bytesWritten;
-    }
+    while (done < length) done += await writeAt(fd, buffer, done, length - done, at + done);
   };
   /** Sends the filled, unsent bytes of the slot to the file; moves to the next slot when this one is done. */
   const submit = async (slotDone: boolean): Promise<void> => {
@@ -217,13 +223,14 @@ export async function writeStreamDirect(
     if (filled > submitted) await submit(true);
     while (inflight.length > 0) await inflight.shift()?.writing;
     await background.ended();
-    if (sync) await handle.datasync();
+    if (sync) await datasync(fd);
     return position - start;
   } finally {
     // No slot goes back while a write may still read from it.
     await Promise.allSettled(inflight.map(({ writing }) => writing));
     await background.settled();
     direct.slots.give(slots);
-    await (await opening?.catch(() => undefined))?.close();
+    const directFd = await opening?.catch(() => undefined);
+    if (directFd !== undefined) await calls.close(directFd);
   }
 }

@@ -1,18 +1,25 @@
-import { type FileHandle, mkdtemp, open, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import fs, { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describeContentStoreContract } from '@ocireg/storage-testsuite';
 import { AlignedSlots, DirectIo, writeStreamDirect } from './direct-io';
+import { INLINE_CALLS } from './fs-calls';
 import { FilesystemContentStore } from './fs-content-store';
 import { APPENDING_DIR, TEMP_DIR, appendingName, uniqueName, writeStreamAt } from './fs-files';
 
-for (const [name, directIo] of [['filesystem', true], ['filesystem, buffered writes only', false]] as const) {
+const variants = [
+  ['filesystem', true, true],
+  ['filesystem, buffered writes only', false, true],
+  ['filesystem, calls through the thread pool', true, false],
+] as const;
+for (const [name, directIo, inlineCalls] of variants) {
   describeContentStoreContract(name, async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-store-'));
     const rootDirectory = path.join(directory, 'store');
     return {
-      store: new FilesystemContentStore({ rootDirectory, directIo }),
+      store: new FilesystemContentStore({ rootDirectory, directIo, inlineCalls }),
       teardown: () => rm(directory, { recursive: true, force: true }),
       // Every file under the root, the temporary and appending areas included.
       sweepAll: async () => {
@@ -73,11 +80,12 @@ describe('FilesystemContentStore.purgeUnfinished (ages set with utimes)', () => 
 });
 
 /** The two writers of the store: through the page cache, and direct through aligned slots. */
-const writers: Array<[string, (handle: FileHandle, file: string, body: Readable, sync: boolean) => Promise<number>]> = [
-  ['writeStreamAt', (handle, _file, body, sync) => writeStreamAt(handle, body, 0, sync)],
+const writers: Array<[string, (fd: number, file: string, body: Readable, sync: boolean) => Promise<number>]> = [
+  ['writeStreamAt', (fd, _file, body, sync) => writeStreamAt(fd, body, 0, sync)],
   [
     'writeStreamDirect',
-    (handle, file, body, sync) => writeStreamDirect(handle, file, body, 0, sync, new DirectIo(true, new AlignedSlots(2)), () => Promise.reject(new Error('no slots'))),
+    (fd, file, body, sync) =>
+      writeStreamDirect(INLINE_CALLS, fd, file, body, 0, sync, new DirectIo(true, new AlignedSlots(2)), () => Promise.reject(new Error('no slots'))),
   ],
 ];
 
@@ -88,13 +96,14 @@ describe.each(writers)('%s', (_name, write) => {
       const chunk = Buffer.alloc(1024 * 1024, 7);
       const writeOf = async (sync: boolean) => {
         const file = path.join(directory, `f-${sync}`);
-        const handle = await open(file, 'w');
-        const datasync = jest.spyOn(handle, 'datasync');
+        const fd = openSync(file, 'w');
+        const datasync = jest.spyOn(fs, 'fdatasync');
         try {
-          const written = await write(handle, file, Readable.from(Array.from({ length: 70 }, () => chunk)), sync);
-          return { written, syncs: datasync.mock.calls.length };
+          const written = await write(fd, file, Readable.from(Array.from({ length: 70 }, () => chunk)), sync);
+          return { written, syncs: datasync.mock.calls.filter(([synced]) => synced === fd).length };
         } finally {
-          await handle.close();
+          datasync.mockRestore();
+          closeSync(fd);
         }
       };
       // 70 MiB: a background sync after 32 MiB (and after 64 unless the first is still running), plus the final

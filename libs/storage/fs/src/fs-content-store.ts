@@ -1,4 +1,4 @@
-import { type FileHandle, mkdir, open, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -9,6 +9,7 @@ import {
   moveIntoPlace, openRegularFile, pruneEmptyDirectories, uniqueName, streamFile, writeStreamAt,
 } from './fs-files';
 import { DirectIo, writeStreamDirect } from './direct-io';
+import { type FsCalls, INLINE_CALLS, THREAD_POOL_CALLS, datasync, truncate } from './fs-calls';
 import { removeFilesModifiedBefore } from './fs-purge';
 import { walkKeys } from './fs-walk';
 
@@ -16,6 +17,8 @@ export interface FilesystemContentStoreOptions {
   rootDirectory: string;
   /** Large writes bypass the page cache (O_DIRECT) where the filesystem allows it (see direct-io.ts); default on. */
   directIo?: boolean | DirectIo;
+  /** Open, close, stat, rename, mkdir and unlink run on the event loop (see fs-calls.ts); default on. */
+  inlineCalls?: boolean;
 }
 
 /**
@@ -32,9 +35,11 @@ export class FilesystemContentStore implements ContentStore {
   private readonly tempDir: string;
   private readonly appendingDir: string;
   private readonly direct: DirectIo;
+  private readonly calls: FsCalls;
 
   constructor(options: FilesystemContentStoreOptions) {
     this.direct = options.directIo instanceof DirectIo ? options.directIo : new DirectIo(options.directIo ?? true);
+    this.calls = options.inlineCalls === false ? THREAD_POOL_CALLS : INLINE_CALLS;
     this.root = path.resolve(options.rootDirectory);
     this.tempDir = path.join(this.root, TEMP_DIR);
     this.appendingDir = path.join(this.root, APPENDING_DIR);
@@ -51,7 +56,7 @@ export class FilesystemContentStore implements ContentStore {
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const info = await stat(this.objectPath(key));
+      const info = await this.calls.stat(this.objectPath(key));
       return info.isFile() ? { key, size: info.size } : undefined;
     } catch (error) {
       if (isMissing(error)) return undefined;
@@ -61,22 +66,22 @@ export class FilesystemContentStore implements ContentStore {
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
     if (range) assertValidRange(range);
-    const { handle, size } = await openRegularFile(this.objectPath(key), key);
-    return streamFile(handle, size, range);
+    const { fd, size } = await openRegularFile(this.calls, this.objectPath(key), key);
+    return streamFile(this.calls, fd, size, range);
   }
 
   async write(key: string, body: Readable): Promise<ObjectInfo> {
     const target = this.objectPath(key);
     const temp = path.join(this.tempDir, uniqueName());
     try {
-      const handle = await open(temp, 'wx');
+      const fd = await this.calls.open(temp, 'wx');
       let size: number;
       try {
-        size = await this.writeBody(handle, temp, body, 0, true);
+        size = await this.writeBody(fd, temp, body, 0, true);
       } finally {
-        await handle.close();
+        await this.calls.close(fd);
       }
-      await moveIntoPlace(temp, target);
+      await moveIntoPlace(this.calls, temp, target);
       return { key, size };
     } catch (error) {
       body.destroy();
@@ -88,7 +93,7 @@ export class FilesystemContentStore implements ContentStore {
   async delete(key: string): Promise<void> {
     const target = this.objectPath(key);
     try {
-      await unlink(target);
+      await this.calls.unlink(target);
     } catch (error) {
       if (isMissing(error) || errorCode(error) === 'EISDIR' || errorCode(error) === 'EPERM') return;
       throw error;
@@ -108,17 +113,17 @@ export class FilesystemContentStore implements ContentStore {
   }
 
   async append(key: string, state: AppendState, body: Readable): Promise<AppendState> {
-    const { handle, size } = await this.openAppending(key, state);
+    const { fd, size } = await this.openAppending(key, state);
     try {
-      if (size > state.size) await handle.truncate(state.size);
+      if (size > state.size) await truncate(fd, state.size);
       // Not synced: completeAppend syncs the whole object once (an fsync per chunk would cost every PATCH a disk flush).
-      const written = await this.writeBody(handle, this.appendingPath(key), body, state.size, false);
+      const written = await this.writeBody(fd, this.appendingPath(key), body, state.size, false);
       return { ...state, size: state.size + written };
     } catch (error) {
       body.destroy();
       throw error;
     } finally {
-      await handle.close();
+      await this.calls.close(fd);
     }
   }
 
@@ -134,14 +139,14 @@ export class FilesystemContentStore implements ContentStore {
       if (done?.size === state.size) return done;
       throw error;
     }
-    const { handle, size } = opened;
+    const { fd, size } = opened;
     try {
-      if (size > state.size) await handle.truncate(state.size);
-      await handle.datasync();
+      if (size > state.size) await truncate(fd, state.size);
+      await datasync(fd);
     } finally {
-      await handle.close();
+      await this.calls.close(fd);
     }
-    await moveIntoPlace(this.appendingPath(key), target);
+    await moveIntoPlace(this.calls, this.appendingPath(key), target);
     return { key, size: state.size };
   }
 
@@ -152,16 +157,16 @@ export class FilesystemContentStore implements ContentStore {
     try {
       const opened = await this.openAppending(key, state);
       try {
-        if (opened.size > state.size) await opened.handle.truncate(state.size);
-        size = state.size + (await this.writeBody(opened.handle, file, body, state.size, true));
+        if (opened.size > state.size) await truncate(opened.fd, state.size);
+        size = state.size + (await this.writeBody(opened.fd, file, body, state.size, true));
       } finally {
-        await opened.handle.close();
+        await this.calls.close(opened.fd);
       }
     } catch (error) {
       body.destroy();
       throw error;
     }
-    await moveIntoPlace(file, target);
+    await moveIntoPlace(this.calls, file, target);
     return { key, size };
   }
 
@@ -181,39 +186,45 @@ export class FilesystemContentStore implements ContentStore {
    * are left by a failed append: the caller truncates); creates it when nothing was acknowledged yet
    * (startAppend leaves the disk alone).
    */
-  private async openAppending(key: string, state: AppendState): Promise<{ handle: FileHandle; size: number }> {
+  private async openAppending(key: string, state: AppendState): Promise<{ fd: number; size: number }> {
     assertValidSize(state.size);
     const file = this.appendingPath(key);
     // Nothing acknowledged yet: whatever the file holds (if it exists) is garbage, so create or truncate it.
-    if (state.size === 0) return { handle: await this.openEmpty(file), size: 0 };
-    let handle;
+    if (state.size === 0) return { fd: await this.openEmpty(file), size: 0 };
+    let fd;
     try {
-      handle = await open(file, 'r+');
+      fd = await this.calls.open(file, 'r+');
     } catch (error) {
       if (!isMissing(error)) throw error;
       throw new ContentNotFoundError(key);
     }
-    const { size } = await handle.stat();
+    let size: number;
+    try {
+      ({ size } = await this.calls.fstat(fd));
+    } catch (error) {
+      await this.calls.close(fd);
+      throw error;
+    }
     if (size < state.size) {
-      await handle.close();
+      await this.calls.close(fd);
       throw new Error(`unfinished object ${key} has ${size} bytes, fewer than its append state (${state.size})`);
     }
-    return { handle, size };
+    return { fd, size };
   }
 
   /** Large bodies go direct through aligned slots; small ones, or all when direct I/O is off, through the page cache. */
-  private writeBody(handle: FileHandle, file: string, body: Readable, start: number, sync: boolean): Promise<number> {
-    return writeStreamDirect(handle, file, body, start, sync, this.direct, () => writeStreamAt(handle, body, start, sync));
+  private writeBody(fd: number, file: string, body: Readable, start: number, sync: boolean): Promise<number> {
+    return writeStreamDirect(this.calls, fd, file, body, start, sync, this.direct, () => writeStreamAt(fd, body, start, sync));
   }
 
   /** Opens an unfinished file empty, creating the appending directory again if it was removed. */
-  private async openEmpty(file: string): Promise<FileHandle> {
+  private async openEmpty(file: string): Promise<number> {
     try {
-      return await open(file, 'w');
+      return await this.calls.open(file, 'w');
     } catch (error) {
       if (!isMissing(error)) throw error;
-      await mkdir(this.appendingDir, { recursive: true });
-      return open(file, 'w');
+      await this.calls.mkdirp(this.appendingDir);
+      return this.calls.open(file, 'w');
     }
   }
 

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, rmdir, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { type ByteRange, ContentNotFoundError, assertValidKey } from '@ocireg/storage';
+import { type FsCalls, datasync, writevAt } from './fs-calls';
 
 /** Directory names a valid key segment can never have ('!' is outside the key alphabet). */
 export const TEMP_DIR = '!tmp';
@@ -56,38 +58,38 @@ export function assertValidSize(size: unknown): asserts size is number {
 }
 
 /** Opens a regular file for reading; a missing path or a directory is ContentNotFoundError. */
-export async function openRegularFile(filePath: string, key: string): Promise<{ handle: FileHandle; size: number }> {
-  let handle: FileHandle;
+export async function openRegularFile(calls: FsCalls, filePath: string, key: string): Promise<{ fd: number; size: number }> {
+  let fd: number;
   try {
-    handle = await open(filePath, 'r');
+    fd = await calls.open(filePath, 'r');
   } catch (error) {
     if (isMissing(error)) throw new ContentNotFoundError(key);
     throw error;
   }
-  const info = await handle.stat().catch(async (error: unknown) => {
-    await handle.close();
+  const info = await calls.fstat(fd).catch(async (error: unknown) => {
+    await calls.close(fd);
     throw error;
   });
   if (!info.isFile()) {
-    await handle.close();
+    await calls.close(fd);
     throw new ContentNotFoundError(key);
   }
-  return { handle, size: info.size };
+  return { fd, size: info.size };
 }
 
 /** Streams the inclusive range [start, end] of an open file (end clamped to its size) and closes it. */
-export async function streamFile(handle: FileHandle, size: number, range?: ByteRange): Promise<Readable> {
+export async function streamFile(calls: FsCalls, fd: number, size: number, range?: ByteRange): Promise<Readable> {
   const start = range?.start ?? 0;
   const end = Math.min(range?.end ?? size - 1, size - 1);
   if (range && start >= size) {
-    await handle.close();
+    await calls.close(fd);
     throw new RangeError(`byte range ${range.start}-${range.end} starts beyond the object size ${size}`);
   }
   if (end < start) {
-    await handle.close();
+    await calls.close(fd);
     return Readable.from([]);
   }
-  return handle.createReadStream({ start, end, autoClose: true, highWaterMark: READ_CHUNK });
+  return createReadStream('', { fd, start, end, autoClose: true, highWaterMark: READ_CHUNK });
 }
 
 /**
@@ -115,14 +117,14 @@ export class BackgroundSync {
   private syncing: Promise<void> | undefined;
   private unsynced = 0;
 
-  constructor(private readonly handle: FileHandle) {}
+  constructor(private readonly fd: number) {}
 
   /** `bytes` more are on their way to the file; `written` settles when they are written. */
   wrote(bytes: number, written: Promise<void>): void {
     this.unsynced += bytes;
     if (this.unsynced < SYNC_EVERY || this.syncing) return;
     this.unsynced = 0;
-    const started: Promise<void> = written.then(() => this.handle.datasync()).finally(() => {
+    const started: Promise<void> = written.then(() => datasync(this.fd)).finally(() => {
       if (this.syncing === started) this.syncing = undefined;
     });
     this.syncing = started;
@@ -145,12 +147,12 @@ export class BackgroundSync {
  * writing overlap: while one batch of chunks is being written (one `writev`), the next is gathered, so the
  * socket keeps flowing; at most two batches are held (constant memory whatever the size).
  */
-export async function writeStreamAt(handle: FileHandle, body: Readable, start: number, sync = true): Promise<number> {
+export async function writeStreamAt(fd: number, body: Readable, start: number, sync = true): Promise<number> {
   let position = start;
   let batch: Buffer[] = [];
   let batched = 0;
   let writing: Promise<void> = Promise.resolve();
-  const background = new BackgroundSync(handle);
+  const background = new BackgroundSync(fd);
   const flush = async (): Promise<void> => {
     await writing;
     const buffers = batch;
@@ -159,7 +161,7 @@ export async function writeStreamAt(handle: FileHandle, body: Readable, start: n
     position += bytes;
     batch = [];
     batched = 0;
-    writing = writeAllAt(handle, buffers, at);
+    writing = writeAllAt(fd, buffers, at);
     // Awaited at the next flush or at the end; never left unhandled if the body fails first.
     writing.catch(() => undefined);
     background.wrote(bytes, writing);
@@ -175,16 +177,16 @@ export async function writeStreamAt(handle: FileHandle, body: Readable, start: n
   if (batched > 0) await flush();
   await writing;
   await background.ended();
-  if (sync) await handle.datasync();
+  if (sync) await datasync(fd);
   return position - start;
 }
 
 /** Writes buffers back to back at `position`, however many calls short writes take. */
-async function writeAllAt(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+async function writeAllAt(fd: number, buffers: Buffer[], position: number): Promise<void> {
   let rest = buffers;
   let at = position;
   while (rest.length > 0) {
-    const { bytesWritten } = await handle.writev(rest, at);
+    const bytesWritten = await writevAt(fd, rest, at);
     at += bytesWritten;
     rest = skipBytes(rest, bytesWritten);
   }
@@ -215,22 +217,22 @@ export function toBuffer(chunk: unknown): Buffer {
  * under them, or a delete pruned them meanwhile). The rename comes first: the directories almost always exist,
  * and a mkdir per object would cost every write one more call.
  */
-export async function moveIntoPlace(from: string, to: string): Promise<void> {
+export async function moveIntoPlace(calls: FsCalls, from: string, to: string): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await rename(from, to);
+      await calls.rename(from, to);
       return;
     } catch (error) {
-      const parentMissing = errorCode(error) === 'ENOENT' && (await exists(from));
+      const parentMissing = errorCode(error) === 'ENOENT' && (await exists(calls, from));
       if (!parentMissing || attempt >= 3) throw error;
     }
-    await mkdir(path.dirname(to), { recursive: true });
+    await calls.mkdirp(path.dirname(to));
   }
 }
 
-async function exists(filePath: string): Promise<boolean> {
+async function exists(calls: FsCalls, filePath: string): Promise<boolean> {
   try {
-    await stat(filePath);
+    await calls.stat(filePath);
     return true;
   } catch (error) {
     if (isMissing(error)) return false;

@@ -1,0 +1,75 @@
+import fs, { type Stats } from 'node:fs';
+
+/**
+ * The filesystem calls of the store that never wait for the disk on a local filesystem: open, close, stat,
+ * rename, mkdir, unlink. They take a few microseconds there. Through Node's thread pool each one costs a
+ * round trip: a thread woken, the event loop woken again with the result. That costs 30-60 µs of CPU per
+ * call, and more on a virtual machine where waking a thread is an interrupt to another virtual CPU (a 1 MiB
+ * blob push made about ten such calls). Run inline, they block the event loop only for the call itself, as
+ * Go's runtime (Distribution's) does.
+ *
+ * On a network filesystem one of these calls can take milliseconds, during which an inline call would hold
+ * every other request: the thread-pool set is for that (REGISTRY_STORAGE_FILESYSTEM_INLINECALLS=false).
+ * Reading and writing bytes and syncing always go through the thread pool, whichever set is used.
+ */
+export interface FsCalls {
+  readonly inline: boolean;
+  open(file: string, flags: string | number, mode?: number): Promise<number>;
+  close(fd: number): Promise<void>;
+  fstat(fd: number): Promise<Stats>;
+  stat(file: string): Promise<Stats>;
+  rename(from: string, to: string): Promise<void>;
+  /** mkdir -p */
+  mkdirp(dir: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+}
+
+/** On the event loop (the functions are async: a failure is a rejection, as with the thread pool). */
+export const INLINE_CALLS: FsCalls = {
+  inline: true,
+  open: async (file, flags, mode) => fs.openSync(file, flags, mode),
+  close: async (fd) => fs.closeSync(fd),
+  fstat: async (fd) => fs.fstatSync(fd),
+  stat: async (file) => fs.statSync(file),
+  rename: async (from, to) => fs.renameSync(from, to),
+  mkdirp: async (dir) => {
+    fs.mkdirSync(dir, { recursive: true });
+  },
+  unlink: async (file) => fs.unlinkSync(file),
+};
+
+/** Through the thread pool. */
+export const THREAD_POOL_CALLS: FsCalls = {
+  inline: false,
+  open: (file, flags, mode) => callback<number>((done) => fs.open(file, flags, mode, done)),
+  close: (fd) => callback<void>((done) => fs.close(fd, done)),
+  fstat: (fd) => callback<Stats>((done) => fs.fstat(fd, done)),
+  stat: (file) => fs.promises.stat(file),
+  rename: (from, to) => fs.promises.rename(from, to),
+  mkdirp: async (dir) => {
+    await fs.promises.mkdir(dir, { recursive: true });
+  },
+  unlink: (file) => fs.promises.unlink(file),
+};
+
+function callback<T>(call: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value as T))));
+}
+
+/** Writes `length` bytes of `buffer` from `offset` at `position`; resolves with the bytes written (maybe fewer). */
+export function writeAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return callback<number>((done) => fs.write(fd, buffer, offset, length, position, done));
+}
+
+/** Writes the buffers back to back at `position`; resolves with the bytes written (maybe fewer). */
+export function writevAt(fd: number, buffers: Buffer[], position: number): Promise<number> {
+  return callback<number>((done) => fs.writev(fd, buffers, position, done));
+}
+
+export function datasync(fd: number): Promise<void> {
+  return callback<void>((done) => fs.fdatasync(fd, done));
+}
+
+export function truncate(fd: number, length: number): Promise<void> {
+  return callback<void>((done) => fs.ftruncate(fd, length, done));
+}
