@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,9 +190,15 @@ describe('FileUploadSessionStore', () => {
   });
 
   it('a failed write fails the operations waiting for it', async () => {
-    const log = (store as unknown as { log: { write: () => Promise<never> } }).log;
-    log.write = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
-    await expect(store.create(session('nospace'), 60)).rejects.toThrow(/ENOSPC/);
+    const write = jest.spyOn(fs, 'writeSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    try {
+      await expect(store.create(session('nospace'), 60)).rejects.toThrow(/ENOSPC/);
+      await expect(store.create(session('space-again'), 60)).resolves.toBeUndefined();
+    } finally {
+      write.mockRestore();
+    }
   });
 
   it('creates the directory on init', async () => {
