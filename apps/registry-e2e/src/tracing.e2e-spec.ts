@@ -163,7 +163,7 @@ describe('traces (embedded)', () => {
     expect(new Set(mine.map((s) => s.service))).toEqual(new Set(['ocireg-registry']));
     expect(orphans(mine, root.spanId).filter((s) => s !== root)).toEqual([]);
     const names = mine.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['rpc upload.start', 'handle upload.start', 'storage append', 'sessions create']));
+    expect(names).toEqual(expect.arrayContaining(['rpc upload.start', 'handle upload.start', 'storage completeAppend', 'sessions create']));
     expect(mine.some((s) => s.attributes['db.system.name'] === 'journal')).toBe(true);
     expect(mine.some((s) => s.attributes['ocireg.storage.driver'] === 'filesystem')).toBe(true);
   }, 30_000);
