@@ -1,6 +1,6 @@
 import type { BlobMetadata, BlobRecord, SqlClient } from './ports';
 import { ensureRepositoryId } from './repository-ids';
-import { BLOB_COLUMNS, toBlobRecord, type BlobRow } from './rows';
+import { BLOB_COLUMNS, type BigintValue, toBlobRecord, type BlobRow } from './rows';
 
 const SELECT_LINKED_BLOB = `
   SELECT ${BLOB_COLUMNS}
@@ -13,23 +13,18 @@ const SELECT_LINKED_BLOB = `
 export class BlobRepository implements BlobMetadata {
   constructor(private readonly sql: SqlClient) {}
 
+  /** One call of ocireg_commit_blob (migration 2): the blob record (the first of a digest wins) and its link. */
   async commitBlob(repository: string, blob: BlobRecord): Promise<{ blob: BlobRecord; created: boolean }> {
-    return this.sql.transaction(async (tx) => {
-      const repositoryId = await ensureRepositoryId(tx, repository);
-      // No conflict target: a racing commit of the same digest (even with the same storage key) does nothing
-      // here once the other commits; a storage key already used by another digest is caught just below.
-      const inserted = await tx.query(
-        'INSERT INTO blobs (digest, size, storage_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-        [blob.digest, blob.size, blob.storageKey],
-      );
-      const stored = await findBlobIn(tx, blob.digest);
-      if (!stored) throw new Error(`storage key '${blob.storageKey}' is already recorded for another blob`);
-      await tx.query(
-        'INSERT INTO repository_blobs (repository_id, digest) VALUES ($1::bigint, $2) ON CONFLICT DO NOTHING',
-        [repositoryId, blob.digest],
-      );
-      return { blob: stored, created: inserted.rowCount > 0 };
-    });
+    const result = await this.sql.query<{ blob_digest: string; blob_size: BigintValue; blob_storage_key: string; created: boolean }>(
+      'SELECT * FROM ocireg_commit_blob($1, $2, $3, $4)',
+      [repository, blob.digest, blob.size, blob.storageKey],
+    );
+    const row = result.rows[0];
+    if (!row) throw new Error(`blob ${blob.digest} was not recorded`);
+    return {
+      blob: toBlobRecord({ digest: row.blob_digest, size: row.blob_size, storage_key: row.blob_storage_key }),
+      created: row.created,
+    };
   }
 
   async findLinkedBlob(repository: string, digest: string): Promise<BlobRecord | undefined> {

@@ -1,21 +1,33 @@
-import { findMissingReferences, recordManifest } from './manifest-writes';
 import type { ManifestMetadata, ManifestRecord, NewManifest, Page, ReferrersQuery, SqlClient } from './ports';
-import { ensureRepositoryId, findRepositoryId } from './repository-ids';
-import { MANIFEST_COLUMNS, toManifestRecord, type ManifestRow } from './rows';
+import { findRepositoryId } from './repository-ids';
+import { MANIFEST_COLUMNS, distinct, toManifestRecord, type ManifestRow } from './rows';
 
 /** The manifest aggregate: global manifest records, their per-repository links and references, and tags. */
 export class ManifestRepository implements ManifestMetadata {
   constructor(private readonly sql: SqlClient) {}
 
+  /**
+   * One call of ocireg_put_manifest (migration 2): the check of the references (their links locked), the
+   * manifest record (the first record of a digest wins), its link, its references and the tag, atomically.
+   */
   async putManifest(repository: string, manifest: NewManifest, tag?: string): Promise<{ missing: string[] }> {
-    return this.sql.transaction(async (tx) => {
-      const existingId = await findRepositoryId(tx, repository);
-      const missing = await findMissingReferences(tx, existingId, manifest);
-      if (missing.length > 0) return { missing };
-      const repositoryId = existingId ?? (await ensureRepositoryId(tx, repository));
-      await recordManifest(tx, repositoryId, manifest, tag);
-      return { missing: [] };
-    });
+    const result = await this.sql.query<{ missing: string[] }>(
+      'SELECT ocireg_put_manifest($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11) AS missing',
+      [
+        repository,
+        manifest.digest,
+        manifest.mediaType,
+        manifest.size,
+        manifest.storageKey,
+        manifest.subject ?? null,
+        manifest.artifactType ?? null,
+        manifest.annotations === undefined ? null : JSON.stringify(manifest.annotations),
+        distinct(manifest.blobs),
+        distinct(manifest.manifests),
+        tag ?? null,
+      ],
+    );
+    return { missing: result.rows[0]?.missing ?? [] };
   }
 
   async findManifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {

@@ -72,6 +72,21 @@ export function defineManifestTests(ctx: MetadataContext): void {
       expect(await manifests().findManifest('library/b', first.digest)).toEqual(recordOf(first));
     });
 
+    it('rejects a storage key already recorded for another manifest, writing nothing', async () => {
+      expect(await manifests().putManifest('library/a', newManifest('one'), 'one')).toEqual({ missing: [] });
+      const clash = { ...newManifest('two'), storageKey: newManifest('one').storageKey };
+      await expect(manifests().putManifest('library/a', clash, 'two')).rejects.toThrow(/storage key/);
+      expect(await manifests().findManifest('library/a', clash.digest)).toBeUndefined();
+      expect(await manifests().listTags('library/a', {})).toEqual(['one']);
+    });
+
+    it('creates a new repository once when manifests are put into it concurrently', async () => {
+      const puts = Array.from({ length: 8 }, (_, i) => manifests().putManifest('library/fresh', newManifest(`fresh-${i}`), `t${i}`));
+      expect(await Promise.all(puts)).toEqual(Array.from({ length: 8 }, () => ({ missing: [] })));
+      expect(await ctx.metadata.repositories.listRepositories({})).toEqual(['library/fresh']);
+      expect(await manifests().listTags('library/fresh', {})).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7']);
+    });
+
     defineDeleteManifestTests(ctx);
   });
 }

@@ -1,4 +1,5 @@
 import { initialMigration } from './0001-initial';
+import { writeFunctionsMigration } from './0002-write-functions';
 import type { Migration } from './migration';
 
 /*
@@ -37,9 +38,12 @@ import type { Migration } from './migration';
  *     Index on (repository_id, manifest_digest): the tags of a manifest.
  *
  * Sizes are bigint (node-postgres returns them as strings; the repositories convert them to numbers).
+ *
+ * Functions (migration 2): ocireg_repository_id(name), ocireg_commit_blob(...) and ocireg_put_manifest(...),
+ *     the writes of a push, one round trip each (see 0002-write-functions.ts).
  */
 
 /** Every migration, in the order they apply. */
-export const migrations: readonly Migration[] = [initialMigration];
+export const migrations: readonly Migration[] = [initialMigration, writeFunctionsMigration];
 
 export type { Migration } from './migration';
