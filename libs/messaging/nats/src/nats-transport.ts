@@ -64,4 +64,18 @@ class PrefixedServerNats extends ServerNats {
   protected override normalizePattern(pattern: MsPattern): string {
     return prefixSubject(this.subjectPrefix, super.normalizePattern(pattern));
   }
+
+  /**
+   * Leaves the queue groups before closing: the unsubscriptions, then a flush, whose PONG means the server
+   * has removed them. Closing the socket at once left a moment in which the server still routed requests to
+   * this process, which never answered them (the caller timed out instead of trying a peer or failing fast).
+   */
+  override async close(): Promise<void> {
+    const self = this as unknown as { natsClient?: { flush(): Promise<void> } | null; subscriptions: Array<{ unsubscribe(): void }> };
+    if (self.natsClient) {
+      for (const subscription of self.subscriptions) subscription.unsubscribe();
+      await self.natsClient.flush().catch(() => undefined);
+    }
+    await super.close();
+  }
 }
