@@ -24,7 +24,11 @@ export interface RegistryTransport {
  * each other that something changed (cache invalidation). Messages travel as JSON.
  */
 export interface Broadcast {
-  /** Resolves once the message has left this process (NATS: flushed to the server, or after a short wait while it is unreachable). */
+  /**
+   * Sends the message to every subscriber but this broadcast's own (the publisher acts on its change itself),
+   * at most once. Does not wait for the server: NATS sends it on the connection at once, or keeps it in the
+   * client's buffer while the server is unreachable.
+   */
   publish(channel: string, message: object): Promise<void>;
   /** Resolves once the subscription is active on the server; returns what ends it. */
   subscribe(channel: string, handler: (message: unknown) => void): Promise<() => void>;

@@ -1,23 +1,33 @@
 import type { Broadcast } from '@ocireg/messaging';
 
 /** The fan-out side of one InProcessTransport: channel -> the handlers subscribed to it, across its broadcasts. */
-export class InProcessChannels {
-  private readonly subscribers = new Map<string, Set<(message: unknown) => void>>();
+interface Subscriber {
+  handler: (message: unknown) => void;
+  /** The broadcast that subscribed: it does not get what it published itself. */
+  owner: object;
+}
 
-  subscribe(channel: string, handler: (message: unknown) => void): () => void {
+export class InProcessChannels {
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+
+  subscribe(channel: string, handler: (message: unknown) => void, owner: object): () => void {
     const set = this.subscribers.get(channel) ?? new Set();
-    set.add(handler);
+    const subscriber = { handler, owner };
+    set.add(subscriber);
     this.subscribers.set(channel, set);
     return () => {
-      set.delete(handler);
+      set.delete(subscriber);
       if (set.size === 0 && this.subscribers.get(channel) === set) this.subscribers.delete(channel);
     };
   }
 
-  /** Each handler gets its own copy, as if it had come over the wire; delivered on a later tick, like NATS. */
-  publish(channel: string, json: string): void {
-    for (const handler of [...(this.subscribers.get(channel) ?? [])]) {
-      setImmediate(() => handler(JSON.parse(json)));
+  /**
+   * Each handler gets its own copy, as if it had come over the wire; delivered on a later tick, like NATS;
+   * never to the publishing broadcast's own subscriptions.
+   */
+  publish(channel: string, json: string, publisher: object): void {
+    for (const { handler, owner } of [...(this.subscribers.get(channel) ?? [])]) {
+      if (owner !== publisher) setImmediate(() => handler(JSON.parse(json)));
     }
   }
 }
@@ -29,11 +39,11 @@ export class InProcessBroadcast implements Broadcast {
   constructor(private readonly channels: InProcessChannels) {}
 
   async publish(channel: string, message: object): Promise<void> {
-    this.channels.publish(channel, JSON.stringify(message));
+    this.channels.publish(channel, JSON.stringify(message), this);
   }
 
   async subscribe(channel: string, handler: (message: unknown) => void): Promise<() => void> {
-    const end = this.channels.subscribe(channel, handler);
+    const end = this.channels.subscribe(channel, handler, this);
     const stop = () => {
       end();
       this.ends.delete(stop);

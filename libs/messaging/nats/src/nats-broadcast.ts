@@ -4,13 +4,15 @@ import { prefixSubject } from './subjects';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-/** How long publish() waits for the server to have the message before returning anyway. */
-const PUBLISH_PATIENCE_MS = 1000;
 
 /**
  * Broadcast over NATS core publish/subscribe: plain subscriptions (no queue group), so every subscriber gets
  * every message, each channel a subject under the transport's subject prefix. Its own connection, opened on
- * first use and reconnecting for ever; at most once, like NATS core.
+ * first use and reconnecting for ever; at most once, like NATS core. The connection does not echo: what this
+ * process publishes never comes back to its own subscriptions (it acted on its change already).
+ *
+ * publish() does not wait for a flush: the client writes the message on the connection at once, and a flush
+ * (a PING and its PONG) cost each mutation a round trip to the server before the client got its answer.
  */
 export class NatsBroadcast implements Broadcast {
   private connection: Promise<NatsConnection> | undefined;
@@ -23,14 +25,6 @@ export class NatsBroadcast implements Broadcast {
   async publish(channel: string, message: object): Promise<void> {
     const nc = await this.connect();
     nc.publish(this.subject(channel), encoder.encode(JSON.stringify(message)));
-    // While NATS is away the message waits in the client's buffer: do not hold the caller for ever.
-    let timer: NodeJS.Timeout | undefined;
-    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_PATIENCE_MS)));
-    try {
-      await Promise.race([nc.flush(), patience]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async subscribe(channel: string, handler: (message: unknown) => void): Promise<() => void> {
@@ -62,7 +56,7 @@ export class NatsBroadcast implements Broadcast {
 
   private connect(): Promise<NatsConnection> {
     if (!this.connection) {
-      const connecting = connect({ servers: this.servers, maxReconnectAttempts: -1, name: 'ocireg-broadcast' });
+      const connecting = connect({ servers: this.servers, maxReconnectAttempts: -1, name: 'ocireg-broadcast', noEcho: true });
       // A failed first connection is not kept: the next use tries again.
       connecting.catch(() => {
         if (this.connection === connecting) this.connection = undefined;

@@ -210,10 +210,13 @@ export function describeTransportContract(name: string, setup: () => Promise<Tra
       expect(seen['one']).toEqual([1, 2, 3].map((n) => ({ n, repository: 'a/b' })));
       expect(seen['two']).toEqual(seen['one']);
       stopOne();
+      // A broadcast does not hear itself: `two` publishes, `one` (unsubscribed) and `two` get nothing.
+      await two.publish(channel, { n: 5 });
       await sender.publish(channel, { n: 4 });
       expect(await until(() => seen['two']!.length === 4)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(seen['one']).toHaveLength(3);
+      expect(seen['two']!.map((m) => (m as { n: number }).n)).toEqual([1, 2, 3, 4]);
       expect(seen['elsewhere']).toEqual([]);
     });
 
