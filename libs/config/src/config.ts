@@ -13,7 +13,7 @@ export interface FilesystemStorageConfig {
   rootDirectory: string;
   /** Large writes bypass the page cache (O_DIRECT) where the filesystem allows it. */
   directIo: boolean;
-  /** Open, close, stat, rename, mkdir and unlink run on the event loop instead of the thread pool (local disks). */
+  /** Opening existing files, close, stat, rename and unlink run on the event loop instead of the thread pool (local disks). */
   inlineCalls: boolean;
 }
 export interface S3StorageConfig {

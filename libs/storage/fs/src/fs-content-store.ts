@@ -17,7 +17,7 @@ export interface FilesystemContentStoreOptions {
   rootDirectory: string;
   /** Large writes bypass the page cache (O_DIRECT) where the filesystem allows it (see direct-io.ts); default on. */
   directIo?: boolean | DirectIo;
-  /** Open, close, stat, rename, mkdir and unlink run on the event loop (see fs-calls.ts); default on. */
+  /** Opening existing files, close, stat, rename and unlink run on the event loop (see fs-calls.ts); default on. */
   inlineCalls?: boolean;
 }
 
@@ -74,7 +74,7 @@ export class FilesystemContentStore implements ContentStore {
     const target = this.objectPath(key);
     const temp = path.join(this.tempDir, uniqueName());
     try {
-      const fd = await this.calls.open(temp, 'wx');
+      const fd = await this.calls.create(temp, 'wx');
       let size: number;
       try {
         size = await this.writeBody(fd, temp, body, 0, true);
@@ -220,11 +220,11 @@ export class FilesystemContentStore implements ContentStore {
   /** Opens an unfinished file empty, creating the appending directory again if it was removed. */
   private async openEmpty(file: string): Promise<number> {
     try {
-      return await this.calls.open(file, 'w');
+      return await this.calls.create(file, 'w');
     } catch (error) {
       if (!isMissing(error)) throw error;
       await this.calls.mkdirp(this.appendingDir);
-      return this.calls.open(file, 'w');
+      return this.calls.create(file, 'w');
     }
   }
 
