@@ -18,7 +18,6 @@ import fs, { type Stats } from 'node:fs';
  * the thread pool, whichever set is used.
  */
 export interface FsCalls {
-  readonly inline: boolean;
   /** Opens an existing file (no O_CREAT: see create). */
   open(file: string, flags: string | number, mode?: number): Promise<number>;
   /** Opens a file that the call may create (flags with O_CREAT: 'w', 'wx', 'a'...). */
@@ -34,7 +33,6 @@ export interface FsCalls {
 
 /** On the event loop (the functions are async: a failure is a rejection, as with the thread pool). */
 export const INLINE_CALLS: FsCalls = {
-  inline: true,
   open: async (file, flags, mode) => fs.openSync(file, flags, mode),
   create: (file, flags, mode) => poolOpen(file, flags, mode),
   close: async (fd) => fs.closeSync(fd),
@@ -47,7 +45,6 @@ export const INLINE_CALLS: FsCalls = {
 
 /** Through the thread pool. */
 export const THREAD_POOL_CALLS: FsCalls = {
-  inline: false,
   open: (file, flags, mode) => poolOpen(file, flags, mode),
   create: (file, flags, mode) => poolOpen(file, flags, mode),
   close: (fd) => callback<void>((done) => fs.close(fd, done)),
