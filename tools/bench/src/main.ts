@@ -4,6 +4,7 @@
  * and writes a Markdown report with the median ratio per scenario and the targets' verdicts.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,7 +17,7 @@ import { RoundResult, ScenarioSummary, SideRole, summarizeScenario } from './res
 import { roundOrder, runOnce, Side } from './runner';
 import { allScenarios, loadLoop, setUpFixtures } from './scenarios';
 import { evaluateTargets } from './targets';
-import { pullBlob } from './registry-ops';
+import { pullBlob, pushBytes } from './registry-ops';
 
 function workspaceRoot(): string {
   let dir = __dirname;
@@ -62,10 +63,18 @@ async function startSides(options: BenchOptions, root: string, started: Registry
   return sides;
 }
 
+/**
+ * Before any timing, each registry serves 1 s of pulls and 1 s of small monolithic pushes: a server runs for
+ * days, so neither registry's first timed round should pay for its warm-up (a JIT compiler's, a cold cache).
+ */
 async function warmUp(side: Side): Promise<void> {
   const { client, fixtures } = side.context;
   await loadLoop(8, 1000, (_w, i) => pullBlob(client, fixtures.repo, i % 2 === 0 ? fixtures.refs.layer : fixtures.refs.config).then(() => undefined));
+  await loadLoop(4, 1000, () => pushBytes(client, fixtures.repo, randomBytes(WARM_UP_BLOB)).then(() => undefined));
 }
+
+/** Bytes of each blob pushed during the warm-up. */
+const WARM_UP_BLOB = 64 * 1024;
 
 async function run(options: BenchOptions): Promise<void> {
   const root = workspaceRoot();
@@ -126,7 +135,7 @@ async function run(options: BenchOptions): Promise<void> {
       ...(reference ? { reference: { label: reference.registry.label, description: reference.registry.description } } : {}),
       notes: [
         `Push/pull: ${options.settings.sizes.map((s) => `${s / 2 ** 20} MiB`).join(', ')} blobs, at least ${options.settings.minIterations} and about ${options.settings.byteBudget / 2 ** 20} MiB per run, one transfer at a time; chunked pushes in ${options.settings.chunkSize / 2 ** 20} MiB PATCHes; every blob has unique content, digests computed before the timing.`,
-        `push-concurrent: ${options.settings.pushers} pushers × ${options.settings.blobsPerPusher} monolithic pushes of ${options.settings.pusherBlobSize / 2 ** 20} MiB. Small requests: ${options.settings.concurrency} concurrent workers for ${options.settings.durationMs / 1000} s per run, keep-alive connections.`,
+        `push-concurrent: ${options.settings.pushers} pushers × ${options.settings.blobsPerPusher} monolithic pushes of ${options.settings.pusherBlobSize / 2 ** 20} MiB. Small requests: ${options.settings.concurrency} concurrent workers for ${options.settings.durationMs / 1000} s per run, keep-alive connections. Before the first round, each registry served 1 s of pulls and 1 s of 64 KiB pushes (warm-up).`,
         'Checked on every response: status, Location, Docker-Content-Digest, Range of each PATCH, bytes of each pulled blob hashed and compared, manifests compared byte for byte; pushed blobs and manifests re-fetched after the timing.',
         `The load generator (this Node process, node:http keep-alive) shares the ${cpus().length} CPUs with the registries. Total wall time ${((Date.now() - started0) / 60000).toFixed(1)} min.`,
       ],
