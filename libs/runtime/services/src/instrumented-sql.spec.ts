@@ -18,6 +18,8 @@ describe('InstrumentedSqlClient', () => {
   it('labels statements by their first keyword only', () => {
     expect(statementKind('  SELECT 1')).toBe('select');
     expect(statementKind('insert into x values ($1)')).toBe('insert');
+    expect(statementKind('SELECT * FROM ocireg_commit_blob($1, $2, $3, $4)')).toBe('commitBlob');
+    expect(statementKind('SELECT ocireg_put_manifest($1, $2) AS missing')).toBe('putManifest');
     expect(statementKind('VACUUM')).toBe('other');
   });
 

@@ -3,8 +3,19 @@ import { type DatabaseMetrics, SpanKind, type Tracer, inSpan, secondsSince } fro
 
 const STATEMENTS = new Set(['select', 'insert', 'update', 'delete', 'with', 'begin', 'commit', 'rollback', 'savepoint', 'release', 'create', 'alter', 'drop']);
 
-/** A bounded label for a statement: its first keyword (select, insert, ...), or `other`. */
+/**
+ * A call of one of the metadata's own functions (migration 2): labelled by the Metadata method it serves
+ * (`ocireg_commit_blob` -> `commitBlob`), as the embedded journal store labels its calls, not as a select.
+ */
+const OWN_FUNCTION_CALL = /^\s*select\b[^;]*?\bocireg_([a-z_]+)\s*\(/i;
+
+/**
+ * A bounded label for a statement: the method of our own function it calls (`commitBlob`, `putManifest`),
+ * else its first keyword (select, insert, ...), or `other`.
+ */
 export function statementKind(sql: string): string {
+  const call = OWN_FUNCTION_CALL.exec(sql)?.[1];
+  if (call) return call.toLowerCase().replace(/_([a-z])/g, (_m, letter: string) => letter.toUpperCase());
   const keyword = /^\s*([a-zA-Z]+)/.exec(sql)?.[1]?.toLowerCase() ?? '';
   return STATEMENTS.has(keyword) ? keyword : 'other';
 }
