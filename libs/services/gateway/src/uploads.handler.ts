@@ -6,7 +6,7 @@ import { RegistryConfig, Tokens } from '@ocireg/config';
 import { type RegistryRpc, UploadView } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oci';
-import type { AppendState, ContentStore, ObjectInfo } from '@ocireg/storage';
+import type { AppendState, ContentStore } from '@ocireg/storage';
 import { bodyOf, discardBody, hasBody, queryOf, requireDigest, sendEmpty, uploadLocation, uploadRange } from './http-util';
 import { MeteredStream, UploadHashes } from './upload-hashes';
 import type { Caller } from './access/caller';
@@ -158,16 +158,10 @@ export class UploadsHandler {
       if (range && range.end >= range.start) await this.failChunk(upload, new RegistryError('SIZE_INVALID', 'Content-Range announces bytes but the body is empty'));
       return { append: upload.append as AppendState, hash };
     }
-    const meter = new MeteredStream(hash);
-    let append: AppendState;
-    try {
-      const appending = this.store.append(upload.storageKey, upload.append as AppendState, meter);
-      await Promise.all([pipeline(bodyOf(request), meter), appending]);
-      append = await appending;
-    } catch (error) {
-      return this.failChunk(upload, error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole'));
-    }
-    if (range && meter.bytes !== range.end - range.start + 1) {
+    const { result: append, bytes } = await this.streamBody(upload, request, hash, (body) =>
+      this.store.append(upload.storageKey, upload.append as AppendState, body),
+    );
+    if (range && bytes !== range.end - range.start + 1) {
       return this.failChunk(upload, new RegistryError('SIZE_INVALID', 'the body length does not match Content-Range'));
     }
     return { append, hash };
@@ -176,16 +170,30 @@ export class UploadsHandler {
   /** The body as the last chunk, completing the object with it (see ContentAppender.completeAppend). */
   private async appendAndComplete(upload: UploadView, request: FastifyRequest): Promise<Appended> {
     const hash = this.hashes.take(upload.id, upload.offset);
+    const { result: completed } = await this.streamBody(upload, request, hash, (body) =>
+      this.store.completeAppend(upload.storageKey, upload.append as AppendState, body),
+    );
+    return { append: { ...(upload.append as AppendState), size: completed.size }, hash, completed: true };
+  }
+
+  /**
+   * Streams the request body into `write` through a meter that counts it and, with `hash`, hashes it; when
+   * either side fails, the lease goes back and the chunk is refused.
+   */
+  private async streamBody<T>(
+    upload: UploadView,
+    request: FastifyRequest,
+    hash: Hash | undefined,
+    write: (body: MeteredStream) => Promise<T>,
+  ): Promise<{ result: T; bytes: number }> {
     const meter = new MeteredStream(hash);
-    let completed: ObjectInfo;
     try {
-      const completing = this.store.completeAppend(upload.storageKey, upload.append as AppendState, meter);
-      await Promise.all([pipeline(bodyOf(request), meter), completing]);
-      completed = await completing;
+      const writing = write(meter);
+      await Promise.all([pipeline(bodyOf(request), meter), writing]);
+      return { result: await writing, bytes: meter.bytes };
     } catch (error) {
       return this.failChunk(upload, error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole'));
     }
-    return { append: { ...(upload.append as AppendState), size: completed.size }, hash, completed: true };
   }
 
   private async failChunk(upload: UploadView, error: RegistryError): Promise<never> {
