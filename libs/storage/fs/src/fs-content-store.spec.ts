@@ -90,6 +90,50 @@ const writers: Array<[string, (fd: number, file: string, body: Readable, sync: b
 ];
 
 describe.each(writers)('%s', (_name, write) => {
+  it('settles after a failed body only once its writes in flight have ended (the caller closes the descriptor next)', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-inflight-'));
+    // Every write is held until released: the one in flight when the body fails must be waited for.
+    type Call = (...args: unknown[]) => void;
+    const held: Array<() => void> = [];
+    let holding = true;
+    const hold = (real: Call) => (...args: unknown[]) => {
+      const run = () => real(...args);
+      if (holding) held.push(run);
+      else run();
+    };
+    const [realWrite, realWritev] = [fs.write.bind(fs) as Call, fs.writev.bind(fs) as Call];
+    const writeSpy = jest.spyOn(fs, 'write').mockImplementation(hold(realWrite) as unknown as typeof fs.write);
+    const writevSpy = jest.spyOn(fs, 'writev').mockImplementation(hold(realWritev) as unknown as typeof fs.writev);
+    const file = path.join(directory, 'f');
+    const fd = openSync(file, 'w');
+    try {
+      async function* failing(): AsyncGenerator<Buffer> {
+        yield Buffer.alloc(1024 * 1024 + 4096, 3);
+        throw new Error('the client went away');
+      }
+      let settled = false;
+      const outcome = write(fd, file, Readable.from(failing()), false).then(
+        () => 'resolved',
+        () => 'rejected',
+      );
+      void outcome.finally(() => (settled = true));
+      for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(held.length).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(settled).toBe(false);
+      holding = false;
+      for (const run of held.splice(0)) run();
+      expect(await outcome).toBe('rejected');
+    } finally {
+      holding = false;
+      for (const run of held.splice(0)) run();
+      writeSpy.mockRestore();
+      writevSpy.mockRestore();
+      closeSync(fd);
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
   it('syncs a long write in the background as it goes (every 32 MiB), and the whole file at the end when asked', async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-write-'));
     try {

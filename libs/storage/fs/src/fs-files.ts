@@ -166,17 +166,25 @@ export async function writeStreamAt(fd: number, body: Readable, start: number, s
     writing.catch(() => undefined);
     background.wrote(bytes, writing);
   };
-  for await (const chunk of body) {
-    const buffer = toBuffer(chunk);
-    if (buffer.length === 0) continue;
-    batch.push(buffer);
-    batched += buffer.length;
-    // Many tiny chunks (a slow client) go out well before they add up to a batch.
-    if (batched >= WRITE_BATCH || batch.length >= 256) await flush();
+  try {
+    for await (const chunk of body) {
+      const buffer = toBuffer(chunk);
+      if (buffer.length === 0) continue;
+      batch.push(buffer);
+      batched += buffer.length;
+      // Many tiny chunks (a slow client) go out well before they add up to a batch.
+      if (batched >= WRITE_BATCH || batch.length >= 256) await flush();
+    }
+    if (batched > 0) await flush();
+    await writing;
+    await background.ended();
+  } catch (error) {
+    // The caller closes the descriptor next: no write or sync may still be using it (a descriptor number closed
+    // under a write in flight can be reused by the next open, and the write would land in another file).
+    await writing.catch(() => undefined);
+    await background.settled();
+    throw error;
   }
-  if (batched > 0) await flush();
-  await writing;
-  await background.ended();
   if (sync) await datasync(fd);
   return position - start;
 }
