@@ -137,6 +137,18 @@ describe('FileUploadSessionStore', () => {
     await expect(store.get('steady')).resolves.toEqual(session('steady', 40));
   });
 
+  it('does not rewrite the log at every change when the live sessions alone pass the limit', async () => {
+    await reopen({ compactAfterBytes: 1_000 });
+    for (let i = 0; i < 20; i++) await store.create(session(`live-${i}`), 60);
+    const compact = jest.spyOn(store as unknown as { compact: () => Promise<void> }, 'compact');
+    for (let i = 0; i < 20; i++) await store.compareAndSet(`live-${i}`, 1, session(`live-${i}`, 2), 60);
+    // About 5 kB live: a rewrite once the log has doubled, not after each of the 20 changes.
+    expect(compact.mock.calls.length).toBeGreaterThanOrEqual(1);
+    expect(compact.mock.calls.length).toBeLessThanOrEqual(3);
+    await reopen();
+    for (let i = 0; i < 20; i++) await expect(store.get(`live-${i}`)).resolves.toEqual(session(`live-${i}`, 2));
+  });
+
   it('forgets expired sessions on read and in the periodic sweep', async () => {
     await store.close();
     store = new FileUploadSessionStore({ directory, sweepIntervalMs: 50 });
@@ -199,6 +211,30 @@ describe('FileUploadSessionStore', () => {
     } finally {
       write.mockRestore();
     }
+  });
+
+  it('undoes in memory a change whose line could not be written, as a restart would see it', async () => {
+    await store.create(session('kept'), 60);
+    const failures = () =>
+      jest.spyOn(fs, 'writeSync').mockImplementationOnce(() => {
+        throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+      });
+    let write = failures();
+    try {
+      await expect(store.create(session('lost'), 60)).rejects.toThrow(/EIO/);
+      write.mockRestore();
+      write = failures();
+      await expect(store.compareAndSet('kept', 1, session('kept', 2), 60)).rejects.toThrow(/EIO/);
+      write.mockRestore();
+      write = failures();
+      await expect(store.delete('kept')).rejects.toThrow(/EIO/);
+    } finally {
+      write.mockRestore();
+    }
+    const inMemory = [await store.get('lost'), await store.get('kept')];
+    await reopen();
+    expect(inMemory).toEqual([undefined, session('kept')]);
+    expect([await store.get('lost'), await store.get('kept')]).toEqual(inMemory);
   });
 
   it('creates the directory on init', async () => {

@@ -8,7 +8,10 @@ export interface FileUploadSessionStoreOptions {
   directory: string;
   /** How often expired sessions are dropped from memory, in milliseconds. Default 60 000; 0 disables the timer. */
   sweepIntervalMs?: number;
-  /** Log bytes past which the log is rewritten with the live sessions only. Default 4 MiB. */
+  /**
+   * Log bytes past which the log is rewritten with the live sessions only (or twice the live sessions, when
+   * they alone are larger). Default 4 MiB.
+   */
   compactAfterBytes?: number;
 }
 
@@ -18,6 +21,13 @@ const LOG_NAME = 'sessions.log';
 /** What earlier versions kept: one `<id>.json` per session (imported by init) and their temp files. */
 const LEGACY_SUFFIX = '.json';
 const LEGACY_FORMAT = 1;
+
+/** An operation waiting for its line to be written, and how to undo its change if the write fails. */
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  undo: () => void;
+}
 
 /** A line of the log: a session as it now is (with its expiry), or the removal of one. */
 type LogLine = { s: UploadSession; e: number } | { d: string };
@@ -41,8 +51,9 @@ export class InvalidUploadSessionIdError extends Error {
  * every operation checks and changes it at once (which makes compareAndSet atomic without locks) and returns
  * once its line is written. Changes made while the log is being rewritten wait and share one write. On init
  * the log is read back (a line a crash cut short is skipped), then rewritten with the live sessions only, as
- * it is whenever it has grown past `compactAfterBytes`. Expiry is kept with each session and enforced on
- * read, on replay and by a sweep.
+ * it is whenever it has grown past `compactAfterBytes` (or twice the live sessions). A change whose line
+ * cannot be written is undone in memory and its operation fails. Expiry is kept with each session and
+ * enforced on read, on replay and by a sweep.
  *
  * A change costs one write to a file already open, made at once on the event loop: a few microseconds into
  * the page cache, where a trip through the thread pool costs tens (a file per session, as before, cost a
@@ -59,9 +70,11 @@ export class FileUploadSessionStore implements UploadSessionStore {
   private readonly live = new Map<string, Live>();
   private log: FileHandle | undefined;
   private logBytes = 0;
+  /** Log size past which it is rewritten: the limit, or twice the live sessions when they alone are larger. */
+  private compactAt: number;
   /** Lines waiting for the next write, and the callbacks of the operations that wrote them. */
   private pending: string[] = [];
-  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  private waiters: Waiter[] = [];
   /** Whether drain() is running (it waits only while a compaction rewrites the log), and its end. */
   private draining = false;
   private drained: Promise<void> = Promise.resolve();
@@ -75,6 +88,7 @@ export class FileUploadSessionStore implements UploadSessionStore {
     this.logPath = join(this.directory, LOG_NAME);
     this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
     this.compactAfterBytes = options.compactAfterBytes ?? 4 * 1024 * 1024;
+    this.compactAt = this.compactAfterBytes;
   }
 
   async init(): Promise<void> {
@@ -140,8 +154,7 @@ export class FileUploadSessionStore implements UploadSessionStore {
     if (!VALID_ID.test(id) || !this.current(id)) {
       return false;
     }
-    this.live.delete(id);
-    await this.append({ d: id });
+    await this.change(id, undefined, { d: id });
     return true;
   }
 
@@ -156,15 +169,26 @@ export class FileUploadSessionStore implements UploadSessionStore {
   }
 
   private put(session: UploadSession, expiresAt: number): Promise<void> {
-    this.live.set(session.id, { expiresAt, text: JSON.stringify(session) });
-    return this.append({ s: session, e: expiresAt });
+    return this.change(session.id, { expiresAt, text: JSON.stringify(session) }, { s: session, e: expiresAt });
   }
 
-  /** Queues a line; resolves once it is written (with whatever else was queued meanwhile). */
-  private append(line: LogLine): Promise<void> {
+  /**
+   * Applies a change to memory at once (the next operation sees it) and queues its line; resolves once the
+   * line is written. If the write fails, the change is undone (unless a later one replaced it), so memory
+   * never holds what the log does not: a restart would otherwise bring back the earlier state.
+   */
+  private change(id: string, next: Live | undefined, line: LogLine): Promise<void> {
     if (!this.log) return Promise.reject(new Error('the upload session store is not open'));
+    const previous = this.live.get(id);
+    if (next) this.live.set(id, next);
+    else this.live.delete(id);
+    const undo = () => {
+      if (this.live.get(id) !== next) return;
+      if (previous) this.live.set(id, previous);
+      else this.live.delete(id);
+    };
     this.pending.push(`${JSON.stringify(line)}\n`);
-    const written = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const written = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject, undo }));
     if (!this.draining) this.drained = this.drain();
     return written;
   }
@@ -185,10 +209,16 @@ export class FileUploadSessionStore implements UploadSessionStore {
           const bytes = Buffer.from(text);
           writeFullySync((this.log as FileHandle).fd, bytes);
           this.logBytes += bytes.length;
-          if (this.logBytes > this.compactAfterBytes) await this.compact();
-          for (const waiter of waiters) waiter.resolve();
         } catch (error) {
+          // The batch is not in the log: its changes are undone, latest first, before their callers hear of it.
+          for (const waiter of [...waiters].reverse()) waiter.undo();
           for (const waiter of waiters) waiter.reject(error);
+          continue;
+        }
+        for (const waiter of waiters) waiter.resolve();
+        if (this.logBytes > this.compactAt) {
+          // The lines are written: a rewrite that fails is tried again once the log has grown by the limit again.
+          await this.compact().catch(() => (this.compactAt = this.logBytes + this.compactAfterBytes));
         }
       }
     } finally {
@@ -250,6 +280,7 @@ export class FileUploadSessionStore implements UploadSessionStore {
     await this.log?.close();
     this.log = await open(this.logPath, 'a', 0o600);
     this.logBytes = bytes.length;
+    this.compactAt = Math.max(this.compactAfterBytes, 2 * bytes.length);
   }
 }
 
