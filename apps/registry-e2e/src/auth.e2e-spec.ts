@@ -74,6 +74,8 @@ describe.each<RunMode>(['embedded', 'distributed'])('htpasswd basic auth with a 
         REGISTRY_AUTH_LOGIN_MAXFAILURES: '3',
         REGISTRY_AUTH_LOGIN_WINDOW: '60s',
         REGISTRY_STORAGE_DELETE_ENABLED: 'true',
+        // Access lines (checked for the authenticated user).
+        REGISTRY_LOG_LEVEL: 'info',
       },
     });
   }, 120_000);
@@ -101,6 +103,15 @@ describe.each<RunMode>(['embedded', 'distributed'])('htpasswd basic auth with a 
     const del = await fetch(`${registry.url}/v2/team/app/manifests/v1`, { method: 'DELETE', headers: { authorization: basic('bob', 'bob-secret') } });
     expect(del.status).toBe(403);
     expect((await fetch(`${registry.url}/v2/team/app/manifests/v1`, { headers: { authorization: basic('bob', 'bob-secret') } })).status).toBe(200);
+
+    // The access lines name the authenticated user, the refused requests included.
+    const gateway = registry.processes.find((p) => p.name === (mode === 'embedded' ? 'registry' : 'gateway-0'));
+    const access = (gateway?.output() ?? '')
+      .split('\n')
+      .filter((line) => line.startsWith('{') && line.includes('"msg":"request"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(access).toContainEqual(expect.objectContaining({ method: 'POST', path: '/v2/team/app/blobs/uploads/', status: 403, user: 'bob' }));
+    expect(access).toContainEqual(expect.objectContaining({ method: 'PUT', path: '/v2/team/app/manifests/v1', status: 201, user: 'alice' }));
   }, 60_000);
 
   it('serves anonymous pulls where the policy allows them, and nothing else', async () => {

@@ -30,6 +30,8 @@ export const REDACTED_PATHS = [
 /** The request being handled, as far as logging cares: every line logged while it runs carries its id. */
 export interface RequestContext {
   requestId: string;
+  /** The authenticated user, once the gateway's access control knows it (for the access line). */
+  user?: string;
 }
 
 const requestContext = new AsyncLocalStorage<RequestContext>();
@@ -37,6 +39,12 @@ const requestContext = new AsyncLocalStorage<RequestContext>();
 /** Runs `fn` with `context` as the current request context (for everything it calls and awaits). */
 export function runInRequestContext<T>(context: RequestContext, fn: () => T): T {
   return requestContext.run(context, fn);
+}
+
+/** Records the authenticated user of the request being handled (no-op outside a request). */
+export function setRequestUser(user: string): void {
+  const context = requestContext.getStore();
+  if (context) context.user = user;
 }
 
 /** The id of the request being handled, if any. */

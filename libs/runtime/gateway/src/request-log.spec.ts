@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
-import { createLogger, currentRequestId } from '@ocireg/observability';
+import { createLogger, currentRequestId, setRequestUser } from '@ocireg/observability';
 import { logRequests, pathOf } from './request-log';
 import { withContext } from './instrumented-rpc';
 
@@ -64,6 +64,24 @@ describe('logRequests', () => {
     expect(typeof access[0]?.['durationMs']).toBe('number');
     expect(access[1]).toMatchObject({ requestId: id, bytesIn: 0 });
     for (const secret of ['query-secret', 'form-secret', 'c2VjcmV0LWF1dGg=', 'alice']) expect(raw()).not.toContain(secret);
+    await fastify.close();
+  });
+
+  it('names the user the access control authenticated in the access line, also when the request is refused', async () => {
+    const { logger, lines } = capture();
+    const fastify = Fastify();
+    logRequests(fastify, logger, () => 'other');
+    fastify.get('/as/:user', async (request, reply) => {
+      setRequestUser((request.params as { user: string }).user);
+      return reply.status(403).send({});
+    });
+    fastify.get('/anonymous', async () => ({}));
+    expect((await fastify.inject({ method: 'GET', url: '/as/bob' })).statusCode).toBe(403);
+    expect((await fastify.inject({ method: 'GET', url: '/anonymous' })).statusCode).toBe(200);
+    const access = lines().filter((l) => l['msg'] === 'request');
+    expect(access[0]).toMatchObject({ path: '/as/bob', status: 403, user: 'bob' });
+    expect(access[1]).toMatchObject({ path: '/anonymous', status: 200 });
+    expect(access[1]).not.toHaveProperty('user');
     await fastify.close();
   });
 

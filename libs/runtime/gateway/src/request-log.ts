@@ -23,7 +23,8 @@ export function pathOf(url: string): string {
  * Gives every gateway request an id (the client's sane `X-Request-Id`, else a new UUID), answers it in
  * `X-Request-Id`, and runs the request's hooks and handler in a context that carries it, so that every log
  * line and every request to the services made on its behalf carries it too. When the response is done, one
- * access-log line: never a header's value nor the query string.
+ * access-log line (with the authenticated user, when the access control named one): never a header's value
+ * nor the query string.
  */
 export function logRequests(fastify: FastifyInstance, logger: Logger, kindOf: (url: string) => string): void {
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -76,5 +77,6 @@ function accessLine(request: FastifyRequest, reply: FastifyReply, seen: Tracked,
     bytesIn: seen.bytesIn,
     bytesOut: seen.bytesOut,
     remoteAddress: request.ip,
+    ...(seen.context.user !== undefined ? { user: seen.context.user } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { type Policy, basicChallenge } from '@ocireg/auth';
 import { RegistryError } from '@ocireg/errors';
+import { setRequestUser } from '@ocireg/observability';
 import { AccessControl, LoginGuard, basicCredentials } from './access-control';
 import type { Action, Caller } from './caller';
 import type { Requirement } from './requirement';
@@ -19,6 +20,7 @@ export class BasicAccessControl implements AccessControl {
     if (credentials) {
       if (!(await this.guard.login(credentials.user, credentials.password, request.ip))) throw this.unauthorized('invalid credentials');
       user = credentials.user;
+      setRequestUser(user);
     }
     const caller = policyCaller(this.policy, user);
     if (satisfies(caller, requirement)) return caller;

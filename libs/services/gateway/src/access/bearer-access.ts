@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Access, InvalidTokenError, Policy, TokenVerifier, accessDetail, bearerChallenge, hasAccess } from '@ocireg/auth';
 import { RegistryError } from '@ocireg/errors';
+import { setRequestUser } from '@ocireg/observability';
 import { AccessControl, bearerToken } from './access-control';
 import type { Action, Caller } from './caller';
 import { Requirement, accessOf } from './requirement';
@@ -32,6 +33,7 @@ export class BearerAccessControl implements AccessControl {
       if (error instanceof InvalidTokenError) throw this.challenge(request, requirement, 'invalid_token', 'invalid token');
       throw error;
     }
+    if (claims.subject !== '') setRequestUser(claims.subject);
     const caller = this.callerOf(claims.subject, claims.access);
     if (this.satisfied(caller, claims.access, requirement)) return caller;
     throw this.challenge(request, requirement, 'insufficient_scope', 'insufficient scope');

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Access, Policy, ScopeError, TokenIssuer, basicChallenge, parseScopes } from '@ocireg/auth';
 import { RegistryError } from '@ocireg/errors';
+import { setRequestUser } from '@ocireg/observability';
 import { LoginGuard, basicCredentials } from './access-control';
 
 /** The registry's own token server (Docker token auth): users from htpasswd, rights from the policy. */
@@ -42,6 +43,7 @@ export class TokenServer {
       throw new RegistryError('DENIED', `this token server serves "${this.deps.service}"`);
     }
     const user = await this.authenticate(request, clientAddress);
+    if (user !== undefined) setRequestUser(user);
     let requested: Access[];
     try {
       requested = parseScopes(request.scopes.flatMap((s) => s.split(' ')).filter(Boolean));
