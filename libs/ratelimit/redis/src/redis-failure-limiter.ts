@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   NOT_BLOCKED, blockedFor, validateFailureLimiterOptions, windowMilliseconds,
 } from '@ocireg/ratelimit';
 import type { FailureLimiter, FailureLimiterOptions, FailureLimiterState } from '@ocireg/ratelimit';
+import { RedisConnection, type RedisConnectionOptions } from '@ocireg/redis';
 
-export interface RedisFailureLimiterOptions extends FailureLimiterOptions {
-  /** An existing client to use instead of opening one. It is left open by close(): its owner closes it. */
-  client?: Redis;
-  /** `redis://[:password@]host[:port][/db]`. Values in the URL take precedence over host/port/password/db. */
-  url?: string;
-  host?: string;
-  port?: number;
-  password?: string;
-  db?: number;
+export interface RedisFailureLimiterOptions extends FailureLimiterOptions, RedisConnectionOptions {
   /** Prefix of every key this limiter writes. Default `ocireg:ratelimit:`. */
   keyPrefix?: string;
 }
@@ -71,58 +64,27 @@ const CHECK_SCRIPT = script(CHECK_LUA);
  * (and user names or addresses are not kept in the clear).
  */
 export class RedisFailureLimiter implements FailureLimiter {
+  private readonly connection: RedisConnection;
   private readonly client: Redis;
-  private readonly ownsClient: boolean;
   private readonly keyPrefix: string;
   private readonly maxFailures: number;
   private readonly windowMs: number;
-  private closing: Promise<void> | undefined;
 
   constructor(options: RedisFailureLimiterOptions) {
     const valid = validateFailureLimiterOptions(options);
     this.maxFailures = valid.maxFailures;
     this.windowMs = windowMilliseconds(valid);
     this.keyPrefix = options.keyPrefix ?? DEFAULT_FAILURE_LIMITER_KEY_PREFIX;
-    if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
-      return;
-    }
-    const connection = {
-      lazyConnect: true,
-      ...(options.host !== undefined && { host: options.host }),
-      ...(options.port !== undefined && { port: options.port }),
-      ...(options.password !== undefined && { password: options.password }),
-      ...(options.db !== undefined && { db: options.db }),
-    };
-    this.client = options.url !== undefined ? new Redis(options.url, connection) : new Redis(connection);
-    this.ownsClient = true;
+    this.connection = new RedisConnection(options);
+    this.client = this.connection.client;
   }
 
-  async init(): Promise<void> {
-    if (this.client.status === 'wait') {
-      await this.client.connect();
-    }
-    await this.client.ping();
+  init(): Promise<void> {
+    return this.connection.open();
   }
 
-  async close(): Promise<void> {
-    if (this.ownsClient) {
-      this.closing ??= this.quit();
-      await this.closing;
-    }
-  }
-
-  private async quit(): Promise<void> {
-    if (this.client.status === 'end' || this.client.status === 'close') {
-      return;
-    }
-    if (this.client.status === 'wait') {
-      // Never connected (lazyConnect): nothing to say goodbye to.
-      this.client.disconnect();
-      return;
-    }
-    await this.client.quit();
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   async check(key: string): Promise<FailureLimiterState> {

@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { RedisConnection, type RedisConnectionOptions } from '@ocireg/redis';
 import type { UploadSession, UploadSessionStore } from '@ocireg/sessions';
 
-export interface RedisUploadSessionStoreOptions {
-  /** An existing client to use instead of opening one. It is left open by close(): its owner closes it. */
-  client?: Redis;
-  /** `redis://[:password@]host[:port][/db]`. Values in the URL take precedence over host/port/password/db. */
-  url?: string;
-  host?: string;
-  port?: number;
-  password?: string;
-  db?: number;
+export interface RedisUploadSessionStoreOptions extends RedisConnectionOptions {
   /** Prefix of every key this store writes. Default `ocireg:upload:`. */
   keyPrefix?: string;
 }
@@ -40,45 +33,22 @@ const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET_LUA).diges
 
 /** Upload sessions in Redis: one JSON string per session, expiring by Redis TTL; CAS by a Lua script. */
 export class RedisUploadSessionStore implements UploadSessionStore {
+  private readonly connection: RedisConnection;
   private readonly client: Redis;
-  private readonly ownsClient: boolean;
   private readonly keyPrefix: string;
 
   constructor(options: RedisUploadSessionStoreOptions = {}) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_UPLOAD_SESSION_KEY_PREFIX;
-    if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
-      return;
-    }
-    const connection = {
-      lazyConnect: true,
-      ...(options.host !== undefined && { host: options.host }),
-      ...(options.port !== undefined && { port: options.port }),
-      ...(options.password !== undefined && { password: options.password }),
-      ...(options.db !== undefined && { db: options.db }),
-    };
-    this.client = options.url !== undefined ? new Redis(options.url, connection) : new Redis(connection);
-    this.ownsClient = true;
+    this.connection = new RedisConnection(options);
+    this.client = this.connection.client;
   }
 
-  async init(): Promise<void> {
-    if (this.client.status === 'wait') {
-      await this.client.connect();
-    }
-    await this.client.ping();
+  init(): Promise<void> {
+    return this.connection.open();
   }
 
-  async close(): Promise<void> {
-    if (!this.ownsClient || this.client.status === 'end') {
-      return;
-    }
-    if (this.client.status === 'wait') {
-      // Never connected (lazyConnect): nothing to say goodbye to.
-      this.client.disconnect();
-      return;
-    }
-    await this.client.quit();
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   async create(session: UploadSession, ttlSeconds: number): Promise<void> {
