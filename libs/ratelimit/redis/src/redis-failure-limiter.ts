@@ -4,7 +4,7 @@ import {
   NOT_BLOCKED, blockedFor, validateFailureLimiterOptions, windowMilliseconds,
 } from '@ocireg/ratelimit';
 import type { FailureLimiter, FailureLimiterOptions, FailureLimiterState } from '@ocireg/ratelimit';
-import { RedisConnection, type RedisConnectionOptions } from '@ocireg/redis';
+import { RedisConnection, type RedisConnectionOptions, type RedisScript, redisScript, runScript } from '@ocireg/redis';
 
 export interface RedisFailureLimiterOptions extends FailureLimiterOptions, RedisConnectionOptions {
   /** Prefix of every key this limiter writes. Default `ocireg:ratelimit:`. */
@@ -49,13 +49,8 @@ end
 return {count, ttl}
 `;
 
-interface Script {
-  lua: string;
-  sha: string;
-}
-
-const FAIL_SCRIPT = script(FAIL_LUA);
-const CHECK_SCRIPT = script(CHECK_LUA);
+const FAIL_SCRIPT = redisScript(FAIL_LUA);
+const CHECK_SCRIPT = redisScript(CHECK_LUA);
 
 /**
  * Failure limiting shared by every gateway replica: one integer counter per key in Redis, expiring with its
@@ -108,24 +103,9 @@ export class RedisFailureLimiter implements FailureLimiter {
     return count >= this.maxFailures && remainingMs > 0 ? blockedFor(remainingMs) : { ...NOT_BLOCKED };
   }
 
-  private async run(which: Script, key: string): Promise<[number, number]> {
-    const args = [this.redisKey(key), String(this.windowMs)];
-    let result: unknown;
-    try {
-      result = await this.client.evalsha(which.sha, 1, ...args);
-    } catch (error) {
-      if (!isNoScriptError(error)) {
-        throw error;
-      }
-      // First use on this server (or after SCRIPT FLUSH): EVAL loads the script into the cache.
-      result = await this.client.eval(which.lua, 1, ...args);
-    }
-    return parseCounter(result);
+  private async run(which: RedisScript, key: string): Promise<[number, number]> {
+    return parseCounter(await runScript(this.client, which, [this.redisKey(key)], [String(this.windowMs)]));
   }
-}
-
-function script(lua: string): Script {
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
 function parseCounter(result: unknown): [number, number] {
@@ -138,7 +118,3 @@ function parseCounter(result: unknown): [number, number] {
   throw new Error(`unexpected reply from the failure limiter script: ${JSON.stringify(result)}`);
 }
 
-function isNoScriptError(error: unknown): boolean {
-  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === 'string' && message.startsWith('NOSCRIPT');
-}

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { RedisConnection, type RedisConnectionOptions } from '@ocireg/redis';
+import { RedisConnection, type RedisConnectionOptions, redisScript, runScript } from '@ocireg/redis';
 import type { UploadSession, UploadSessionStore } from '@ocireg/sessions';
 
 export interface RedisUploadSessionStoreOptions extends RedisConnectionOptions {
@@ -14,7 +13,7 @@ export const DEFAULT_UPLOAD_SESSION_KEY_PREFIX = 'ocireg:upload:';
  * Atomically replaces the session under KEYS[1] when its stored `version` equals ARGV[1].
  * ARGV[2] is the new JSON, ARGV[3] the TTL in milliseconds. Returns 1 when replaced, 0 otherwise.
  */
-const COMPARE_AND_SET_LUA = `
+const COMPARE_AND_SET = redisScript(`
 local current = redis.call('GET', KEYS[1])
 if not current then
   return 0
@@ -28,8 +27,7 @@ if decoded['version'] ~= tonumber(ARGV[1]) then
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
-`;
-const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET_LUA).digest('hex');
+`);
 
 /** Upload sessions in Redis: one JSON string per session, expiring by Redis TTL; CAS by a Lua script. */
 export class RedisUploadSessionStore implements UploadSessionStore {
@@ -69,17 +67,7 @@ export class RedisUploadSessionStore implements UploadSessionStore {
       throw new Error(`compareAndSet of upload session ${id} was given a session with id ${next.id}`);
     }
     const ttlMs = toTtlMilliseconds(ttlSeconds);
-    const args = [this.key(id), String(expectedVersion), JSON.stringify(next), String(ttlMs)];
-    let result: unknown;
-    try {
-      result = await this.client.evalsha(COMPARE_AND_SET_SHA, 1, ...args);
-    } catch (error) {
-      if (!isNoScriptError(error)) {
-        throw error;
-      }
-      // First use on this server (or after SCRIPT FLUSH): EVAL loads the script into the cache.
-      result = await this.client.eval(COMPARE_AND_SET_LUA, 1, ...args);
-    }
+    const result = await runScript(this.client, COMPARE_AND_SET, [this.key(id)], [String(expectedVersion), JSON.stringify(next), String(ttlMs)]);
     return result === 1;
   }
 
@@ -116,7 +104,3 @@ function isSessionLike(value: unknown): value is UploadSession {
     && typeof record['append'] === 'object' && record['append'] !== null;
 }
 
-function isNoScriptError(error: unknown): boolean {
-  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === 'string' && message.startsWith('NOSCRIPT');
-}
