@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UploadSession, UploadSessionStore } from '@ocireg/sessions';
 
@@ -270,25 +270,12 @@ export class FileUploadSessionStore implements UploadSessionStore {
     const temp = `${this.logPath}.tmp`;
     const bytes = Buffer.from(lines.join(''));
     await mkdir(this.directory, { recursive: true });
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await writeFully(handle, bytes);
-    } finally {
-      await handle.close();
-    }
+    await writeFile(temp, bytes, { mode: 0o600 });
     await rename(temp, this.logPath);
     await this.log?.close();
     this.log = await open(this.logPath, 'a', 0o600);
     this.logBytes = bytes.length;
     this.compactAt = Math.max(this.compactAfterBytes, 2 * bytes.length);
-  }
-}
-
-async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
-    done += bytesWritten;
   }
 }
 
