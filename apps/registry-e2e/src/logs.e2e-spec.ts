@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { RegistryProcess, RunMode, TestRegistry, startRegistry } from '@ocireg/testing';
 
 type Line = Record<string, unknown>;
@@ -77,5 +77,21 @@ describe.each<RunMode>(['distributed', 'embedded'])('structured logs (%s)', (mod
       expect({ name: proc.name, password: proc.output().includes(password) }).toEqual({ name: proc.name, password: false });
       expect({ name: proc.name, token: proc.output().includes(token) }).toEqual({ name: proc.name, token: false });
     }
+  }, 60_000);
+
+  it('counts the bytes of a blob pull sent straight from the store in its access line', async () => {
+    const blob = randomBytes(3 * 1024 * 1024 + 5);
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    const pushed = await fetch(`${registry.url}/v2/logs/pull/blobs/uploads/?digest=${digest}`, { method: 'POST', body: blob });
+    expect(pushed.status).toBe(201);
+    const requestId = `e2e-${randomBytes(6).toString('hex')}`;
+    const pulled = await fetch(`${registry.url}/v2/logs/pull/blobs/${digest}`, { headers: { 'x-request-id': requestId } });
+    expect(pulled.status).toBe(200);
+    expect(Buffer.from(await pulled.arrayBuffer()).equals(blob)).toBe(true);
+    const access = await eventually(
+      () => jsonLines(gateway()).find((l) => l['msg'] === 'request' && l['requestId'] === requestId),
+      () => `access line for ${requestId} in\n${gateway().output()}`,
+    );
+    expect(access).toMatchObject({ method: 'GET', kind: 'blob', status: 200, bytesOut: blob.length });
   }, 60_000);
 });

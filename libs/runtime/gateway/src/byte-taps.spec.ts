@@ -35,4 +35,20 @@ describe('tapBytes', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(body.destroyed).toBe(true);
   });
+
+  it('subscribes the counters of a body that counts its own bytes, and hands that body on unchanged', async () => {
+    const listeners: Array<(bytes: number) => void> = [];
+    const body = Object.assign(Readable.from([Buffer.from('hello '), Buffer.from('world')]), {
+      observeBytes: (listener: (bytes: number) => void) => listeners.push(listener),
+    });
+    body.on('data', (chunk: Buffer) => listeners.forEach((listener) => listener(chunk.length)));
+    const owner = {};
+    const counts = [0, 0];
+    const ended: string[] = [];
+    expect(tapBytes(owner, body, (n) => (counts[0] += n), () => ended.push('first'))).toBe(body);
+    expect(tapBytes(owner, body, (n) => (counts[1] += n), () => ended.push('second'))).toBe(body);
+    await new Promise((resolve) => body.once('close', resolve));
+    expect(counts).toEqual([11, 11]);
+    expect(ended).toEqual(['first', 'second']);
+  });
 });

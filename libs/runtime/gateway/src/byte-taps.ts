@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { CountingStream } from '@ocireg/observability';
+import { isSelfCounting } from '@ocireg/storage';
 
 interface Tap {
   stream: CountingStream;
@@ -17,9 +18,15 @@ const taps = new WeakMap<object, Tap>();
  * Transform. `owner` is the request for a body received, the reply for one sent; the stream returned goes on
  * in place of `payload` (the same one to every caller). `onEnd` runs when the body ends or fails. Wired with
  * pipe rather than stream.pipeline, whose every finish allocates a DOMException (for its AbortController);
- * the failure of either side still ends both, as pipeline's does.
+ * the failure of either side still ends both, as pipeline's does. A body that counts its own bytes (the
+ * filesystem store's) gets the counters as listeners and goes on unchanged.
  */
 export function tapBytes(owner: object, payload: Readable, onBytes: (bytes: number) => void, onEnd?: () => void): Readable {
+  if (isSelfCounting(payload)) {
+    payload.observeBytes(onBytes);
+    if (onEnd) payload.once('close', onEnd);
+    return payload;
+  }
   const existing = taps.get(owner);
   if (existing) {
     existing.listeners.push(onBytes);

@@ -4,3 +4,4 @@ export type {
   ContentLister, ContentAppender, ContentPurger, ContentStore,
 } from './content-store';
 export { CONTENT_LAYOUT_VERSION, blobKey, manifestKey, assertValidKey } from './layout';
+export { type SelfCountingBody, isSelfCounting } from './self-counting';

@@ -15,9 +15,12 @@ import fs, { type Stats } from 'node:fs';
  *
  * On a network filesystem any of these calls can take milliseconds: the thread-pool set is for that
  * (REGISTRY_STORAGE_FILESYSTEM_INLINECALLS=false). Reading and writing bytes and syncing always go through
- * the thread pool, whichever set is used.
+ * the thread pool, whichever set is used, but for the reads of a streamed file (file-body.ts), which run
+ * inline while they come from the page cache.
  */
 export interface FsCalls {
+  /** Whether a streamed read may read on the event loop while the file answers from memory (see file-body.ts). */
+  readonly readsInline: boolean;
   /** Opens an existing file (no O_CREAT: see create). */
   open(file: string, flags: string | number, mode?: number): Promise<number>;
   /** Opens a file that the call may create (flags with O_CREAT: 'w', 'wx', 'a'...). */
@@ -33,6 +36,7 @@ export interface FsCalls {
 
 /** On the event loop (the functions are async: a failure is a rejection, as with the thread pool). */
 export const INLINE_CALLS: FsCalls = {
+  readsInline: true,
   open: async (file, flags, mode) => fs.openSync(file, flags, mode),
   create: (file, flags, mode) => poolOpen(file, flags, mode),
   close: async (fd) => fs.closeSync(fd),
@@ -45,6 +49,7 @@ export const INLINE_CALLS: FsCalls = {
 
 /** Through the thread pool. */
 export const THREAD_POOL_CALLS: FsCalls = {
+  readsInline: false,
   open: (file, flags, mode) => poolOpen(file, flags, mode),
   create: (file, flags, mode) => poolOpen(file, flags, mode),
   close: (fd) => callback<void>((done) => fs.close(fd, done)),

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { type ByteRange, ContentNotFoundError, assertValidKey } from '@ocireg/storage';
+import { FileBody } from './file-body';
 import { type FsCalls, datasync, writevAt } from './fs-calls';
 
 /** Directory names a valid key segment can never have ('!' is outside the key alphabet). */
@@ -89,14 +89,8 @@ export async function streamFile(calls: FsCalls, fd: number, size: number, range
     await calls.close(fd);
     return Readable.from([]);
   }
-  return createReadStream('', { fd, start, end, autoClose: true, highWaterMark: READ_CHUNK });
+  return new FileBody(fd, start, end + 1, { inlineReads: calls.readsInline, close: (descriptor) => calls.close(descriptor) });
 }
-
-/**
- * Bytes per read of a streamed file: large reads mean few syscalls and few trips through the stream stages
- * on the way to the socket (64 KiB, the default, costs several times the CPU per MB); one chunk in memory.
- */
-const READ_CHUNK = 1024 * 1024;
 
 /** Bytes gathered from the stream before they go to the file in one write (while the previous batch is written). */
 const WRITE_BATCH = 1024 * 1024;
