@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import fs, { constants } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -129,6 +129,71 @@ describe('FilesystemContentStore with direct I/O', () => {
     await writing;
     expect(writesWhilePaused).toBe(1);
     expect(sha(await readFile(path.join(directory, 'pieces', 'v1', 'pieces')))).toBe(sha(bytes));
+  });
+
+  /** Holds every file creation (fs.open with 'w', through the thread pool) until released, or fails it. */
+  function holdCreates(): { held: () => number; release: (error?: Error) => void; restore: () => void } {
+    const waiting: Array<(error?: Error) => void> = [];
+    const realOpen = fs.open.bind(fs) as (...args: unknown[]) => void;
+    const spy = jest.spyOn(fs, 'open').mockImplementation(((...args: unknown[]) => {
+      if (args[1] !== 'w') return realOpen(...args);
+      const done = args[args.length - 1] as (error: Error | null, fd?: number) => void;
+      waiting.push((error) => (error ? done(error) : realOpen(...args)));
+    }) as unknown as typeof fs.open);
+    return {
+      held: () => waiting.length,
+      release: (error) => waiting.splice(0).forEach((run) => run(error)),
+      restore: () => spy.mockRestore(),
+    };
+  }
+
+  it('a fresh upload takes its body while the file is still being created; the pieces that waited go out as one write', async () => {
+    if (!supported) return;
+    const counts = { opens: 0, writes: 0 };
+    const slots = new AlignedSlots(2);
+    const store = await storeWith(new DirectIo(true, slots, countingOpener(counts)), 'deferred');
+    const bytes = randomBytes(SLOT_SIZE);
+    let taken = false;
+    async function* body(): AsyncGenerator<Buffer> {
+      for (let at = 0; at < bytes.length; at += 100_000) yield bytes.subarray(at, at + 100_000);
+      taken = true;
+    }
+    const creates = holdCreates();
+    try {
+      const key = 'v1/deferred';
+      const completing = store.completeAppend(key, await store.startAppend(key), Readable.from(body()));
+      for (let i = 0; i < 100 && !taken; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(taken).toBe(true);
+      expect(creates.held()).toBe(1);
+      expect(counts.writes).toBe(0);
+      creates.release();
+      await expect(completing).resolves.toEqual({ key, size: bytes.length });
+      expect(counts.writes).toBe(1);
+      expect(sha(await readFile(path.join(directory, 'deferred', 'v1', 'deferred')))).toBe(sha(bytes));
+      expect(slots.available).toBe(2);
+    } finally {
+      creates.release();
+      creates.restore();
+    }
+  });
+
+  it('a fresh upload whose file cannot be created fails, with its body taken or not, and gives its slots back', async () => {
+    const slots = new AlignedSlots(2);
+    const store = await storeWith(new DirectIo(true, slots), 'create-fails');
+    const creates = holdCreates();
+    try {
+      const key = 'v1/refused';
+      const body = Readable.from([randomBytes(SLOT_SIZE + 10)]);
+      const completing = store.completeAppend(key, await store.startAppend(key), body);
+      for (let i = 0; i < 100 && creates.held() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      creates.release(Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' }));
+      await expect(completing).rejects.toThrow('EACCES');
+      expect(body.destroyed).toBe(true);
+      expect(slots.available).toBe(2);
+      await expect(store.stat(key)).resolves.toBeUndefined();
+    } finally {
+      creates.restore();
+    }
   });
 
   it('a filesystem that refuses O_DIRECT at open: buffered writes, correct bytes, never asked again', async () => {

@@ -134,13 +134,15 @@ export function isRefusal(error: unknown): boolean {
 /**
  * Writes a stream into the file at `start` through aligned slots (see above), syncing it with `sync`; returns
  * the bytes written. `fd` is the file opened for buffered writes (the unaligned head and tail, and every
- * byte if direct I/O turns out to be refused); the direct descriptor is opened by the first direct write (a
- * segment of at least DIRECT_MIN), so small writes never pay for it. One slot is written while the other
- * fills (the first one in pieces, see FIRST_PIECE): two slots in memory.
+ * byte if direct I/O turns out to be refused), possibly still being opened (created): the body fills the
+ * slots meanwhile, and the writes wait for it. The caller closes it, after this has settled. The direct
+ * descriptor is opened by the first direct write (a segment of at least DIRECT_MIN), so small writes never
+ * pay for it. One slot is written while the other fills (the first one in pieces, see FIRST_PIECE): two
+ * slots in memory.
  */
 export async function writeStreamDirect(
   calls: FsCalls,
-  fd: number,
+  fd: number | Promise<number>,
   file: string,
   body: Readable,
   start: number,
@@ -168,6 +170,7 @@ export async function writeStreamDirect(
 
   const put = async (buffer: Buffer, length: number, at: number): Promise<void> => {
     let done = 0;
+    const bufferedFd = await fd;
     if (at % DIRECT_ALIGN === 0 && length >= DIRECT_MIN) {
       opening ??= direct.open(file, calls);
       const directFd = await opening;
@@ -181,10 +184,17 @@ export async function writeStreamDirect(
       }
     }
     // The unaligned rest, a short direct write's remainder, or everything once direct I/O is refused.
-    while (done < length) done += await writeAt(fd, buffer, done, length - done, at + done);
+    while (done < length) done += await writeAt(bufferedFd, buffer, done, length - done, at + done);
   };
+  // While the file is still being created, the first slot's pieces wait and go out as one write.
+  let fdReady = typeof fd === 'number';
+  if (!fdReady) Promise.resolve(fd).then(() => (fdReady = true), () => undefined);
   /** Sends the filled, unsent bytes of the slot to the file; moves to the next slot when this one is done. */
   const submit = async (slotDone: boolean): Promise<void> => {
+    if (!slotDone && !fdReady) {
+      target = Math.min(filling.length, filled + FIRST_PIECE);
+      return;
+    }
     const length = filled - submitted;
     const writing = put(filling.subarray(submitted), length, position);
     writing.catch(() => undefined); // awaited when its slot comes round again, or at the end
@@ -223,7 +233,7 @@ export async function writeStreamDirect(
     if (filled > submitted) await submit(true);
     while (inflight.length > 0) await inflight.shift()?.writing;
     await background.ended();
-    if (sync) await datasync(fd);
+    if (sync) await datasync(await fd);
     return position - start;
   } finally {
     // No slot goes back while a write may still read from it.

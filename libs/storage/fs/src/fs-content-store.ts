@@ -113,18 +113,9 @@ export class FilesystemContentStore implements ContentStore {
   }
 
   async append(key: string, state: AppendState, body: Readable): Promise<AppendState> {
-    const { fd, size } = await this.openAppending(key, state);
-    try {
-      if (size > state.size) await truncate(fd, state.size);
-      // Not synced: completeAppend syncs the whole object once (an fsync per chunk would cost every PATCH a disk flush).
-      const written = await this.writeBody(fd, this.appendingPath(key), body, state.size, false);
-      return { ...state, size: state.size + written };
-    } catch (error) {
-      body.destroy();
-      throw error;
-    } finally {
-      await this.calls.close(fd);
-    }
+    // Not synced: completeAppend syncs the whole object once (an fsync per chunk would cost every PATCH a disk flush).
+    const written = await this.writeAppending(key, state, body, false);
+    return { ...state, size: state.size + written };
   }
 
   async completeAppend(key: string, state: AppendState, body?: Readable): Promise<ObjectInfo> {
@@ -152,22 +143,35 @@ export class FilesystemContentStore implements ContentStore {
 
   /** The last chunk and the completion with one open file: written, synced once, renamed into place. */
   private async appendAndComplete(key: string, target: string, state: AppendState, body: Readable): Promise<ObjectInfo> {
-    const file = this.appendingPath(key);
-    let size: number;
+    const size = state.size + (await this.writeAppending(key, state, body, true));
+    await moveIntoPlace(this.calls, this.appendingPath(key), target);
+    return { key, size };
+  }
+
+  /**
+   * Writes the body into the unfinished file from the acknowledged size (with `sync`, durably); returns the
+   * bytes written. The file is opened (a fresh one created) while the body already fills the writer's slots:
+   * a create goes through the thread pool and can take a millisecond (see fs-calls.ts), and a small blob
+   * would otherwise wait for it before its first byte was taken from the socket.
+   */
+  private async writeAppending(key: string, state: AppendState, body: Readable, sync: boolean): Promise<number> {
+    const opening = this.openAppending(key, state).then(async ({ fd, size }) => {
+      if (size > state.size) await truncate(fd, state.size).catch(async (error: unknown) => {
+        await this.calls.close(fd);
+        throw error;
+      });
+      return fd;
+    });
+    opening.catch(() => undefined); // awaited by the writes, or below
     try {
-      const opened = await this.openAppending(key, state);
-      try {
-        if (opened.size > state.size) await truncate(opened.fd, state.size);
-        size = state.size + (await this.writeBody(opened.fd, file, body, state.size, true));
-      } finally {
-        await this.calls.close(opened.fd);
-      }
+      return await this.writeBody(opening, this.appendingPath(key), body, state.size, sync);
     } catch (error) {
       body.destroy();
       throw error;
+    } finally {
+      const fd = await opening.catch(() => undefined);
+      if (fd !== undefined) await this.calls.close(fd);
     }
-    await moveIntoPlace(this.calls, file, target);
-    return { key, size };
   }
 
   async abortAppend(key: string, _state: AppendState): Promise<void> {
@@ -213,8 +217,8 @@ export class FilesystemContentStore implements ContentStore {
   }
 
   /** Large bodies go direct through aligned slots; small ones, or all when direct I/O is off, through the page cache. */
-  private writeBody(fd: number, file: string, body: Readable, start: number, sync: boolean): Promise<number> {
-    return writeStreamDirect(this.calls, fd, file, body, start, sync, this.direct, () => writeStreamAt(fd, body, start, sync));
+  private writeBody(fd: number | Promise<number>, file: string, body: Readable, start: number, sync: boolean): Promise<number> {
+    return writeStreamDirect(this.calls, fd, file, body, start, sync, this.direct, async () => writeStreamAt(await fd, body, start, sync));
   }
 
   /** Opens an unfinished file empty, creating the appending directory again if it was removed. */

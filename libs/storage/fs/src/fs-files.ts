@@ -111,14 +111,15 @@ export class BackgroundSync {
   private syncing: Promise<void> | undefined;
   private unsynced = 0;
 
-  constructor(private readonly fd: number) {}
+  /** `fd` may still be being opened: the first sync comes after a write, which waited for it. */
+  constructor(private readonly fd: number | Promise<number>) {}
 
   /** `bytes` more are on their way to the file; `written` settles when they are written. */
   wrote(bytes: number, written: Promise<void>): void {
     this.unsynced += bytes;
     if (this.unsynced < SYNC_EVERY || this.syncing) return;
     this.unsynced = 0;
-    const started: Promise<void> = written.then(() => datasync(this.fd)).finally(() => {
+    const started: Promise<void> = written.then(async () => datasync(await this.fd)).finally(() => {
       if (this.syncing === started) this.syncing = undefined;
     });
     this.syncing = started;
