@@ -2,5 +2,4 @@ export { runService, startServices, migrateDatabase, SERVICE_NAMES } from './run
 export type { ServiceName } from './run-services';
 export { InstrumentedSqlClient, statementKind } from './instrumented-sql';
 export { InstrumentedMetadata } from './instrumented-metadata';
-export { MessageMetricsInterceptor } from './message-metrics.interceptor';
-export { RequestContextInterceptor } from './request-context.interceptor';
+export { MessageHandlingInterceptor } from './message-handling.interceptor';

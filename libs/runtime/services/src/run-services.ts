@@ -19,8 +19,7 @@ import { UPLOAD_SERVICE_QUEUE, UploadServiceModule } from '@ocireg/upload-featur
 import { TracedUploadSessionStore } from './instrumented-sessions';
 import { InstrumentedMetadata } from './instrumented-metadata';
 import { InstrumentedSqlClient } from './instrumented-sql';
-import { MessageMetricsInterceptor } from './message-metrics.interceptor';
-import { RequestContextInterceptor } from './request-context.interceptor';
+import { MessageHandlingInterceptor } from './message-handling.interceptor';
 
 /** Keys no blob, manifest or upload ever has: reading them is the readiness check of their store. */
 const PROBE_KEY = 'v1/readiness-probe';
@@ -156,13 +155,12 @@ export async function startServices(
   observability: Observability,
 ): Promise<void> {
   const deps = await openDeps(config, names, life, observability);
-  const requestContext = new RequestContextInterceptor(observability.logger, observability.tracer);
-  const interceptor = new MessageMetricsInterceptor(observability.metrics.messages());
+  const interceptor = new MessageHandlingInterceptor(observability.logger, observability.metrics.messages(), observability.tracer);
   for (const name of names) {
     const { module, queue } = moduleFor(name, config, deps);
     const strategy = transport.createServer(queue);
     const app = await NestFactory.createMicroservice(module, { strategy, logger: nestLogger(config) });
-    app.useGlobalInterceptors(requestContext, interceptor);
+    app.useGlobalInterceptors(interceptor);
     await app.listen();
     life.add(() => app.close());
     if (transport.kind === 'nats' && hasUnwrap(strategy)) observability.readiness.add(`transport:${name}`, transportCheck(strategy));

@@ -1,7 +1,9 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { RegistryError } from '@ocireg/errors';
 import {
   type Logger,
+  type MessageMetrics,
   type Span,
   SpanKind,
   type Tracer,
@@ -15,20 +17,25 @@ import {
   takeTraceContext,
 } from '@ocireg/observability';
 import { Observable, tap } from 'rxjs';
-import { subjectOf } from './message-metrics.interceptor';
 
 /**
- * Takes the request id and the trace context the gateway sent along out of each message's payload (before the
- * handler parses it by its contract) and handles the message in a context carrying them: every log line of that
- * handling has the gateway request's `requestId`, and with a tracer the handling is a server span
- * (`handle <subject>`) under the gateway's RPC span, parent of the database, session and storage spans below it.
- * Logs one debug line per handled message. Installed on every service from the composition root, before the
- * other interceptors.
+ * Everything the services do around each message they handle, installed on every service from the composition
+ * root (the controllers know nothing of it):
+ * - takes the request id and the trace context the gateway sent along out of the payload (before the handler
+ *   parses it by its contract) and handles the message in a context carrying them: every log line of that
+ *   handling has the gateway request's `requestId`, and with a tracer the handling is a server span
+ *   (`handle <subject>`) under the gateway's RPC span, parent of the database, session and storage spans;
+ * - counts and times the message by subject (the handler's pattern) and outcome: `ok`, or the registry error
+ *   code it answered with (`UNKNOWN` for anything else);
+ * - logs one debug line per message.
+ * One interceptor rather than one per concern: Nest binds every interceptor of a call to its async context
+ * (an AsyncResource per interceptor per message, each costing two deprecation wrappers in Node 20).
  */
 @Injectable()
-export class RequestContextInterceptor implements NestInterceptor {
+export class MessageHandlingInterceptor implements NestInterceptor {
   constructor(
     private readonly logger: Logger,
+    private readonly metrics: MessageMetrics,
     private readonly tracer?: Tracer,
   ) {}
 
@@ -40,6 +47,8 @@ export class RequestContextInterceptor implements NestInterceptor {
     const start = process.hrtime.bigint();
     let span: Span | undefined;
     const done = (outcome: string, error?: unknown) => {
+      this.metrics.handled.inc({ subject, outcome });
+      this.metrics.duration.observe({ subject }, secondsSince(start));
       if (span) {
         span.setAttribute('ocireg.outcome', outcome);
         // A client's mistake (an unknown blob, a bad digest) is the answer, not a failure of the service.
@@ -67,4 +76,11 @@ export class RequestContextInterceptor implements NestInterceptor {
       return runInTraceContext(contextWithSpan(span, parent), inRequest);
     });
   }
+}
+
+/** The subject a message handler answers (its pattern). */
+export function subjectOf(context: ExecutionContext): string {
+  const patterns: unknown = Reflect.getMetadata(PATTERN_METADATA, context.getHandler());
+  const pattern = Array.isArray(patterns) ? patterns[0] : patterns;
+  return typeof pattern === 'string' ? pattern : 'unknown';
 }

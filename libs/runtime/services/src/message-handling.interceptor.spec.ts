@@ -8,7 +8,7 @@ import { RegistryMetrics, createLogger, currentRequestId } from '@ocireg/observa
 import { memoryTracer } from '@ocireg/testing';
 import { InstrumentedSqlClient } from './instrumented-sql';
 import { defer, lastValueFrom, of, throwError } from 'rxjs';
-import { RequestContextInterceptor } from './request-context.interceptor';
+import { MessageHandlingInterceptor } from './message-handling.interceptor';
 
 @Controller()
 class Handlers {
@@ -22,7 +22,7 @@ function contextFor(data: unknown): ExecutionContext {
   return { getType: () => 'rpc', getHandler: () => Handlers.prototype.resolve, switchToRpc: () => ({ getData: () => data }) } as unknown as ExecutionContext;
 }
 
-describe('RequestContextInterceptor', () => {
+describe('MessageHandlingInterceptor', () => {
   it('takes the request id out of the payload, handles the message in its context and logs it at debug level', async () => {
     let raw = '';
     const destination = new Writable({
@@ -31,7 +31,7 @@ describe('RequestContextInterceptor', () => {
         callback();
       },
     });
-    const interceptor = new RequestContextInterceptor(createLogger({ level: 'debug', destination }));
+    const interceptor = new MessageHandlingInterceptor(createLogger({ level: 'debug', destination }), new RegistryMetrics(false).messages());
     const payload: Record<string, unknown> = { repository: 'a/b', $requestId: 'req-7' };
     const seen: CallHandler = { handle: () => defer(async () => ({ id: currentRequestId(), payload: { ...payload } })) };
     await expect(lastValueFrom(interceptor.intercept(contextFor(payload), seen))).resolves.toEqual({ id: 'req-7', payload: { repository: 'a/b' } });
@@ -48,7 +48,7 @@ describe('RequestContextInterceptor', () => {
     const { tracer, spans, reset } = memoryTracer();
     reset();
     const quiet = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-    const interceptor = new RequestContextInterceptor(createLogger({ level: 'info', destination: quiet }), tracer);
+    const interceptor = new MessageHandlingInterceptor(createLogger({ level: 'info', destination: quiet }), new RegistryMetrics(false).messages(), tracer);
     const fake: SqlClient = { query: async () => ({ rows: [], rowCount: 0 }) as never, transaction: async (fn) => fn(fake), close: async () => undefined };
     const sql = new InstrumentedSqlClient(fake, new RegistryMetrics(false).database(), tracer, 'postgresql');
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -66,5 +66,19 @@ describe('RequestContextInterceptor', () => {
     // Outside any trace (no $trace), no span at all.
     await lastValueFrom(interceptor.intercept(contextFor({ repository: 'a/b' }), handler));
     expect(spans()).toHaveLength(2);
+  });
+
+  it('counts handled messages by subject and outcome, and times them', async () => {
+    const metrics = new RegistryMetrics(false);
+    const quiet = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    const interceptor = new MessageHandlingInterceptor(createLogger({ level: 'info', destination: quiet }), metrics.messages());
+    const ok: CallHandler = { handle: () => of({ size: 1 }) };
+    const unknown: CallHandler = { handle: () => throwError(() => new RegistryError('BLOB_UNKNOWN')) };
+    await expect(lastValueFrom(interceptor.intercept(contextFor({ $requestId: 'req-1' }), ok))).resolves.toEqual({ size: 1 });
+    await expect(lastValueFrom(interceptor.intercept(contextFor({}), unknown))).rejects.toBeInstanceOf(RegistryError);
+    const text = await metrics.text();
+    expect(text).toContain('ocireg_messages_handled_total{subject="blob.resolve",outcome="ok"} 1');
+    expect(text).toContain('ocireg_messages_handled_total{subject="blob.resolve",outcome="BLOB_UNKNOWN"} 1');
+    expect(text).toContain('ocireg_message_handling_duration_seconds_count{subject="blob.resolve"} 2');
   });
 });
