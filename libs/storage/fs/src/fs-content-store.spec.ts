@@ -138,12 +138,12 @@ describe.each(writers)('%s', (_name, write) => {
     const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-write-'));
     try {
       const chunk = Buffer.alloc(1024 * 1024, 7);
-      const writeOf = async (sync: boolean) => {
-        const file = path.join(directory, `f-${sync}`);
+      const writeOf = async (sync: boolean, mebibytes = 70) => {
+        const file = path.join(directory, `f-${sync}-${mebibytes}`);
         const fd = openSync(file, 'w');
         const datasync = jest.spyOn(fs, 'fdatasync');
         try {
-          const written = await write(fd, file, Readable.from(Array.from({ length: 70 }, () => chunk)), sync);
+          const written = await write(fd, file, Readable.from(Array.from({ length: mebibytes }, () => chunk)), sync);
           return { written, syncs: datasync.mock.calls.filter(([synced]) => synced === fd).length };
         } finally {
           datasync.mockRestore();
@@ -158,7 +158,11 @@ describe.each(writers)('%s', (_name, write) => {
       expect(unsynced.syncs).toBeLessThanOrEqual(2);
       const synced = await writeOf(true);
       expect(synced.syncs).toBeGreaterThanOrEqual(2);
-      expect((await readFile(path.join(directory, 'f-true'))).equals(Buffer.concat(Array.from({ length: 70 }, () => chunk)))).toBe(true);
+      expect((await readFile(path.join(directory, 'f-true-70'))).equals(Buffer.concat(Array.from({ length: 70 }, () => chunk)))).toBe(true);
+      // Exactly 32 MiB: no background sync just before the final one (one disk flush, not two).
+      const exact = await writeOf(true, 32);
+      expect(exact.written).toBe(32 * 1024 * 1024);
+      expect(exact.syncs).toBe(1);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -104,26 +104,32 @@ const WRITE_BATCH = 1024 * 1024;
 const SYNC_EVERY = 32 * 1024 * 1024;
 
 /**
- * The background syncs of one long write: after every SYNC_EVERY bytes, one fdatasync once the write that
- * completed them has ended, one at a time (each covers everything written before it started).
+ * The background syncs of one long write: once SYNC_EVERY bytes have gone out unsynced and more follow, one
+ * fdatasync after the write that completed them has ended, one at a time (each covers everything written
+ * before it started). Only when more follow: a sync started by the last bytes would come just before the
+ * final one, two disk flushes where one does (every 32 MiB blob paid for both).
  */
 export class BackgroundSync {
   private syncing: Promise<void> | undefined;
   private unsynced = 0;
+  private lastWrite: Promise<void> | undefined;
 
   /** `fd` may still be being opened: the first sync comes after a write, which waited for it. */
   constructor(private readonly fd: number | Promise<number>) {}
 
   /** `bytes` more are on their way to the file; `written` settles when they are written. */
   wrote(bytes: number, written: Promise<void>): void {
+    const previous = this.lastWrite;
+    this.lastWrite = written;
+    if (previous && this.unsynced >= SYNC_EVERY && !this.syncing) {
+      this.unsynced = 0;
+      const started: Promise<void> = previous.then(async () => datasync(await this.fd)).finally(() => {
+        if (this.syncing === started) this.syncing = undefined;
+      });
+      this.syncing = started;
+      started.catch(() => undefined); // awaited by ended(); never left unhandled if the body fails first
+    }
     this.unsynced += bytes;
-    if (this.unsynced < SYNC_EVERY || this.syncing) return;
-    this.unsynced = 0;
-    const started: Promise<void> = written.then(async () => datasync(await this.fd)).finally(() => {
-      if (this.syncing === started) this.syncing = undefined;
-    });
-    this.syncing = started;
-    started.catch(() => undefined); // awaited by ended(); never left unhandled if the body fails first
   }
 
   /** Waits for a sync still running (before the file is closed); its failure is the write's failure. */
