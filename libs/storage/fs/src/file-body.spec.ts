@@ -150,12 +150,18 @@ describe('FileBody', () => {
     await expect(collect(fileBody)).rejects.toThrow(/file ended at byte/);
   });
 
-  it('stops and closes the file when the client goes away', async () => {
+  it('stops and closes the file when the client goes away (and refuses a second destination)', async () => {
     let opened: { body: FileBody; fd: number } | undefined;
+    let pipedAgain: unknown;
     const server = http.createServer((_request, response) => {
       response.writeHead(200);
       opened = body();
       opened.body.pipe(response);
+      try {
+        opened.body.pipe(new PassThrough());
+      } catch (error) {
+        pipedAgain = error;
+      }
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -173,6 +179,7 @@ describe('FileBody', () => {
       if (!fileBody.closed) await new Promise((resolve) => fileBody.once('close', resolve));
       expect(fileBody.destroyed).toBe(true);
       expect(isOpen(fd)).toBe(false);
+      expect(String(pipedAgain)).toMatch(/cannot be piped again/);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -84,7 +84,9 @@ export class FileBody extends Readable implements SelfCountingBody {
   }
 
   override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
-    if (this.sink || this.readableFlowing !== null || this.destroyed || !takesBytesAtCallback(destination)) {
+    // The bytes go to one socket, written from here: they cannot go anywhere else as well.
+    if (this.sink) throw new Error('a file body already writing into a socket cannot be piped again');
+    if (this.readableFlowing !== null || this.destroyed || !takesBytesAtCallback(destination)) {
       return super.pipe(destination, options);
     }
     this.sink = destination as unknown as Writable;
@@ -98,6 +100,7 @@ export class FileBody extends Readable implements SelfCountingBody {
 
   /** Any consumer but a socket: fresh chunks, never reused. */
   override _read(): void {
+    if (this.sink) return; // writing into a socket: the 'end' of push(null) is all a reader gets
     const length = Math.min(READ_CHUNK, this.limit - this.position);
     if (length <= 0) {
       this.push(null);

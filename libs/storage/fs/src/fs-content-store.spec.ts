@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { ContentNotFoundError } from '@ocireg/storage';
 import { describeContentStoreContract } from '@ocireg/storage-testsuite';
 import { AlignedSlots, DirectIo, writeStreamDirect } from './direct-io';
 import { INLINE_CALLS } from './fs-calls';
@@ -163,6 +164,26 @@ describe.each(writers)('%s', (_name, write) => {
       const exact = await writeOf(true, 32);
       expect(exact.written).toBe(32 * 1024 * 1024);
       expect(exact.syncs).toBe(1);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('FilesystemContentStore appends to an unfinished file that is gone', () => {
+  it('fail with ContentNotFoundError, with a body or an empty one', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-gone-'));
+    try {
+      const root = path.join(directory, 'store');
+      const store = new FilesystemContentStore({ rootDirectory: root });
+      await store.init();
+      const key = 'v1/gone';
+      const state = await store.append(key, await store.startAppend(key), Readable.from([Buffer.from('first chunk')]));
+      await rm(path.join(root, APPENDING_DIR, appendingName(key)));
+      await expect(store.append(key, state, Readable.from([]))).rejects.toThrow(ContentNotFoundError);
+      await expect(store.append(key, state, Readable.from([Buffer.alloc(5000, 1)]))).rejects.toThrow(ContentNotFoundError);
+      await expect(store.completeAppend(key, state, Readable.from([Buffer.alloc(10, 2)]))).rejects.toThrow(ContentNotFoundError);
+      await expect(store.stat(key)).resolves.toBeUndefined();
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

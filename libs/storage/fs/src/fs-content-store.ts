@@ -156,15 +156,20 @@ export class FilesystemContentStore implements ContentStore {
    */
   private async writeAppending(key: string, state: AppendState, body: Readable, sync: boolean): Promise<number> {
     const opening = this.openAppending(key, state).then(async ({ fd, size }) => {
-      if (size > state.size) await truncate(fd, state.size).catch(async (error: unknown) => {
+      if (size <= state.size) return fd;
+      try {
+        await truncate(fd, state.size);
+        return fd;
+      } catch (error) {
         await this.calls.close(fd);
         throw error;
-      });
-      return fd;
+      }
     });
     opening.catch(() => undefined); // awaited by the writes, or below
     try {
-      return await this.writeBody(opening, this.appendingPath(key), body, state.size, sync);
+      const written = await this.writeBody(opening, this.appendingPath(key), body, state.size, sync);
+      await opening; // a file that could not be opened fails the append even when no write needed it (an empty body)
+      return written;
     } catch (error) {
       body.destroy();
       throw error;
