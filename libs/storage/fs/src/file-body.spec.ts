@@ -153,9 +153,11 @@ describe('FileBody', () => {
   it('stops and closes the file when the client goes away (and refuses a second destination)', async () => {
     let opened: { body: FileBody; fd: number } | undefined;
     let pipedAgain: unknown;
+    let failed: unknown;
     const server = http.createServer((_request, response) => {
       response.writeHead(200);
       opened = body();
+      opened.body.on('error', (error) => (failed = error));
       opened.body.pipe(response);
       try {
         opened.body.pipe(new PassThrough());
@@ -180,6 +182,7 @@ describe('FileBody', () => {
       expect(fileBody.destroyed).toBe(true);
       expect(isOpen(fd)).toBe(false);
       expect(String(pipedAgain)).toMatch(/cannot be piped again/);
+      expect(failed).toBeUndefined(); // the client leaving is not the body's failure
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

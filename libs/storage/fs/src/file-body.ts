@@ -132,7 +132,8 @@ export class FileBody extends Readable implements SelfCountingBody {
         this.inFlight += 1;
         sink.write(bytes === chunk.length ? chunk : chunk.subarray(0, bytes), (error) => {
           this.inFlight -= 1;
-          if (error) return void this.destroy(error);
+          // A socket that failed because the client went away is not a failure of this body (as with pipe).
+          if (error) return void this.destroy(sink.destroyed ? undefined : error);
           if (idleChunks.length < IDLE_CHUNKS) idleChunks.push(chunk);
           this.pump();
         });
