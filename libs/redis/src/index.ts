@@ -1,2 +1,2 @@
-export { RedisConnection, type RedisConnectionOptions } from './redis-connection';
+export { RedisAdapter, RedisConnection, type RedisConnectionOptions } from './redis-connection';
 export { type RedisScript, redisScript, runScript } from './redis-script';

@@ -66,3 +66,22 @@ export class RedisConnection {
     await this.client.quit();
   }
 }
+
+/** Base of the Redis adapters: one connection (see RedisConnection), opened by init() and closed by close(). */
+export abstract class RedisAdapter {
+  protected readonly client: Redis;
+  private readonly connection: RedisConnection;
+
+  constructor(options: RedisConnectionOptions) {
+    this.connection = new RedisConnection(options);
+    this.client = this.connection.client;
+  }
+
+  init(): Promise<void> {
+    return this.connection.open();
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import {
   NOT_BLOCKED, blockedFor, validateFailureLimiterOptions, windowMilliseconds,
 } from '@ocireg/ratelimit';
 import type { FailureLimiter, FailureLimiterOptions, FailureLimiterState } from '@ocireg/ratelimit';
-import { RedisConnection, type RedisConnectionOptions, type RedisScript, redisScript, runScript } from '@ocireg/redis';
+import { RedisAdapter, type RedisConnectionOptions, type RedisScript, redisScript, runScript } from '@ocireg/redis';
 
 export interface RedisFailureLimiterOptions extends FailureLimiterOptions, RedisConnectionOptions {
   /** Prefix of every key this limiter writes. Default `ocireg:ratelimit:`. */
@@ -58,28 +57,17 @@ const CHECK_SCRIPT = redisScript(CHECK_LUA);
  * exactly. Keys are stored as the SHA-256 of the caller's key, so their length and characters do not matter
  * (and user names or addresses are not kept in the clear).
  */
-export class RedisFailureLimiter implements FailureLimiter {
-  private readonly connection: RedisConnection;
-  private readonly client: Redis;
+export class RedisFailureLimiter extends RedisAdapter implements FailureLimiter {
   private readonly keyPrefix: string;
   private readonly maxFailures: number;
   private readonly windowMs: number;
 
   constructor(options: RedisFailureLimiterOptions) {
+    super(options);
     const valid = validateFailureLimiterOptions(options);
     this.maxFailures = valid.maxFailures;
     this.windowMs = windowMilliseconds(valid);
     this.keyPrefix = options.keyPrefix ?? DEFAULT_FAILURE_LIMITER_KEY_PREFIX;
-    this.connection = new RedisConnection(options);
-    this.client = this.connection.client;
-  }
-
-  init(): Promise<void> {
-    return this.connection.open();
-  }
-
-  close(): Promise<void> {
-    return this.connection.close();
   }
 
   async check(key: string): Promise<FailureLimiterState> {

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { RedisConnection, type RedisConnectionOptions, redisScript, runScript } from '@ocireg/redis';
+import { RedisAdapter, type RedisConnectionOptions, redisScript, runScript } from '@ocireg/redis';
 import type { UploadSession, UploadSessionStore } from '@ocireg/sessions';
 
 export interface RedisUploadSessionStoreOptions extends RedisConnectionOptions {
@@ -30,23 +29,12 @@ return 1
 `);
 
 /** Upload sessions in Redis: one JSON string per session, expiring by Redis TTL; CAS by a Lua script. */
-export class RedisUploadSessionStore implements UploadSessionStore {
-  private readonly connection: RedisConnection;
-  private readonly client: Redis;
+export class RedisUploadSessionStore extends RedisAdapter implements UploadSessionStore {
   private readonly keyPrefix: string;
 
   constructor(options: RedisUploadSessionStoreOptions = {}) {
+    super(options);
     this.keyPrefix = options.keyPrefix ?? DEFAULT_UPLOAD_SESSION_KEY_PREFIX;
-    this.connection = new RedisConnection(options);
-    this.client = this.connection.client;
-  }
-
-  init(): Promise<void> {
-    return this.connection.open();
-  }
-
-  close(): Promise<void> {
-    return this.connection.close();
   }
 
   async create(session: UploadSession, ttlSeconds: number): Promise<void> {
