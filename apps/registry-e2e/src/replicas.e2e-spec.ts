@@ -37,6 +37,102 @@ describe('stateless gateways (distributed)', () => {
     }
   }, 60_000);
 
+  /** Calls gateway `index` made to the upload service, by subject, from its metrics. */
+  async function uploadCalls(index: number): Promise<Record<string, number>> {
+    const metrics = await (await fetch(`${registry.debugUrls[`gateway-${index}`]}/metrics`)).text();
+    const calls: Record<string, number> = {};
+    for (const match of metrics.matchAll(/^ocireg_rpc_requests_total\{[^}]*subject="(upload\.[a-z]+)"[^}]*\} (\d+)/gm)) {
+      calls[match[1] ?? ''] = (calls[match[1] ?? ''] ?? 0) + Number(match[2]);
+    }
+    return calls;
+  }
+
+  function callsSince(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+    return Object.fromEntries(Object.entries(after).map(([subject, n]) => [subject, n - (before[subject] ?? 0)]).filter(([, n]) => n !== 0));
+  }
+
+  it('a monolithic PUT (the whole blob as its body) takes one call to the upload service: upload.complete', async () => {
+    const [a] = registry.urls as [string, string];
+    const blob = randomBlob(3 * 1024 * 1024 + 7);
+    const start = await fetch(`${a}/v2/replicas/mono/blobs/uploads/`, { method: 'POST' });
+    const before = await uploadCalls(0);
+    const done = await fetch(`${a}${start.headers.get('location')}?digest=${blob.digest}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: blob.bytes,
+    });
+    expect(done.status).toBe(201);
+    expect(callsSince(before, await uploadCalls(0))).toEqual({ 'upload.complete': 1 });
+    const get = await fetch(`${a}/v2/replicas/mono/blobs/${blob.digest}`);
+    expect(sha256(Buffer.from(await get.arrayBuffer()))).toBe(blob.digest);
+  }, 60_000);
+
+  it('an empty closing PUT on the gateway that received every chunk takes one call too; on another gateway it goes the long way', async () => {
+    const [a, b] = registry.urls as [string, string];
+    for (const [closer, index, expected] of [
+      [a, 0, { 'upload.complete': 1 }],
+      [b, 1, { 'upload.claim': 1, 'upload.commit': 1 }],
+    ] as const) {
+      const blob = randomBlob(2 * 1024 * 1024 + 1);
+      const start = await fetch(`${a}/v2/replicas/closing/blobs/uploads/`, { method: 'POST' });
+      const patched = await fetch(`${a}${start.headers.get('location')}`, {
+        method: 'PATCH',
+        headers: { 'content-range': `0-${blob.size - 1}` },
+        body: blob.bytes,
+      });
+      expect(patched.status).toBe(202);
+      const before = await uploadCalls(index);
+      const done = await fetch(`${closer}${patched.headers.get('location')}?digest=${blob.digest}`, { method: 'PUT' });
+      expect(done.status).toBe(201);
+      expect(callsSince(before, await uploadCalls(index))).toEqual(expected);
+      const get = await fetch(`${b}/v2/replicas/closing/blobs/${blob.digest}`);
+      expect(sha256(Buffer.from(await get.arrayBuffer()))).toBe(blob.digest);
+    }
+  }, 60_000);
+
+  it('a PUT whose body (no Content-Range) is the last chunk of an upload begun through another gateway: appended to it, the right blob', async () => {
+    const [a, b] = registry.urls as [string, string];
+    const blob = randomBlob(3 * 1024 * 1024 + 5);
+    const half = 1024 * 1024 + 3;
+    const start = await fetch(`${a}/v2/replicas/tail/blobs/uploads/`, { method: 'POST' });
+    const first = await fetch(`${a}${start.headers.get('location')}`, {
+      method: 'PATCH',
+      headers: { 'content-range': `0-${half - 1}` },
+      body: blob.bytes.subarray(0, half),
+    });
+    expect(first.status).toBe(202);
+    const before = await uploadCalls(1);
+    const done = await fetch(`${b}${first.headers.get('location')}?digest=${blob.digest}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: blob.bytes.subarray(half),
+    });
+    expect(done.status).toBe(201);
+    // Gateway B tried the one call, learnt the upload held bytes, then appended the body to them.
+    expect(callsSince(before, await uploadCalls(1))).toEqual({ 'upload.complete': 1, 'upload.claim': 1, 'upload.commit': 1 });
+    for (const gateway of [a, b]) {
+      const get = await fetch(`${gateway}/v2/replicas/tail/blobs/${blob.digest}`);
+      expect(sha256(Buffer.from(await get.arrayBuffer()))).toBe(blob.digest);
+    }
+    // Nothing of the upload is left: its id is unknown now.
+    expect((await fetch(`${a}${first.headers.get('location')}`)).status).toBe(404);
+  }, 60_000);
+
+  it('a monolithic PUT with a wrong digest: 400 DIGEST_INVALID, nothing stored, the upload gone', async () => {
+    const [a] = registry.urls as [string, string];
+    const blob = randomBlob(1024 * 1024);
+    const start = await fetch(`${a}/v2/replicas/wrong-mono/blobs/uploads/`, { method: 'POST' });
+    const location = start.headers.get('location') ?? '';
+    const wrong = sha256('something else');
+    const done = await fetch(`${a}${location}?digest=${wrong}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: blob.bytes });
+    expect(done.status).toBe(400);
+    expect(((await done.json()) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('DIGEST_INVALID');
+    for (const digest of [wrong, blob.digest]) {
+      expect((await fetch(`${a}/v2/replicas/wrong-mono/blobs/${digest}`, { method: 'HEAD' })).status).toBe(404);
+    }
+    expect((await fetch(`${a}${location}`)).status).toBe(404);
+  }, 60_000);
+
   it('refuses a wrong digest even when no gateway saw the whole upload', async () => {
     const [a, b] = registry.urls;
     const blob = randomBlob(2 * 1024 * 1024);

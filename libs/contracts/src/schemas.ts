@@ -80,6 +80,30 @@ export const Contracts = {
     }),
     response: blobRecord,
   },
+  'upload.complete': {
+    /**
+     * Completes and commits an upload in one call, without a lease taken beforehand (upload.claim): the
+     * upload service takes it, completes the upload's object and commits it, as upload.commit does. Either
+     * `object` names a whole object the gateway wrote with the last request's body (it holds all the blob's
+     * bytes: valid only while the upload holds none), or the upload's own bytes are the blob (their digest
+     * computed by the gateway over `size` bytes: valid only while the upload holds exactly that many). When
+     * the upload holds another number of bytes, nothing changes and the answer is its `offset`: the gateway
+     * then goes the long way (claim, append, commit).
+     */
+    request: z.object({
+      repository,
+      id: z.string(),
+      /** The digest the client asked for. */
+      digest,
+      /** The digest of the blob's bytes, computed by the gateway with the same algorithm. */
+      computedDigest: digest,
+      /** Bytes the computed digest covers. */
+      size: z.number().int().nonnegative(),
+      /** Storage key of the whole object written with the body, or absent for the upload's own bytes. */
+      object: z.string().min(1).max(1024).optional(),
+    }),
+    response: z.object({ blob: blobRecord.optional(), offset: z.number().int().nonnegative().optional() }),
+  },
   'upload.cancel': { request: z.object({ repository, id: z.string() }), response: z.object({ cancelled: z.boolean() }) },
   'manifest.put': {
     /**

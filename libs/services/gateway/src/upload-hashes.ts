@@ -30,6 +30,21 @@ export class UploadHashes {
     return entry && entry.offset === offset ? entry.hash : undefined;
   }
 
+  /** Whether this process has the running hash of an upload (it saw its bytes so far). */
+  has(uploadId: string): boolean {
+    return this.entries.has(uploadId);
+  }
+
+  /** The running hash of an upload and the offset it covers, left in place (hash a copy of it). */
+  peek(uploadId: string): { offset: number; hash: Hash } | undefined {
+    const entry = this.entries.get(uploadId);
+    return entry && { offset: entry.offset, hash: entry.hash };
+  }
+
+  drop(uploadId: string): void {
+    this.entries.delete(uploadId);
+  }
+
   put(uploadId: string, offset: number, hash: Hash): void {
     this.entries.delete(uploadId);
     this.entries.set(uploadId, { offset, hash, touched: Date.now() });

@@ -1,12 +1,13 @@
-import { createHash, Hash } from 'node:crypto';
+import { createHash, Hash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
-import { type RegistryRpc, UploadView } from '@ocireg/contracts';
+import { type BlobView, type RegistryRpc, UploadView } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oci';
-import type { AppendState, ContentStore } from '@ocireg/storage';
+import { type AppendState, type ContentStore, blobKey } from '@ocireg/storage';
 import { bodyOf, discardBody, hasBody, queryOf, requireDigest, sendEmpty, uploadLocation, uploadRange } from './http-util';
 import { MeteredStream, UploadHashes } from './upload-hashes';
 import type { Caller } from './access/caller';
@@ -49,7 +50,7 @@ export class UploadsHandler {
     if (query['digest'] !== undefined) {
       const wanted = requireDigest(query['digest']);
       const upload = await this.rpc.call('upload.start', { repository: name, claim: true });
-      return this.finish(name, upload, wanted, request, reply);
+      return sendCreated(reply, name, await this.finish(name, upload, wanted, bodyIf(request)));
     }
     discardBody(request);
     const upload = await this.rpc.call('upload.start', { repository: name, claim: false });
@@ -92,7 +93,7 @@ export class UploadsHandler {
   async patch(name: string, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const range = parseContentRange(request.headers['content-range']);
     const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
-    const { append, hash } = await this.appendBody(upload, request, range);
+    const { append, hash } = await this.appendBody(upload, bodyIf(request), range);
     const { offset } = await this.rpc.call('upload.advance', {
       repository: name,
       id,
@@ -103,12 +104,70 @@ export class UploadsHandler {
     sendEmpty(reply, 202, { location: uploadLocation(name, id), range: uploadRange(offset), 'docker-upload-uuid': id });
   }
 
-  /** PUT /v2/<name>/blobs/uploads/<id>?digest= : the last (optional) chunk, then verify and commit. */
+  /**
+   * PUT /v2/<name>/blobs/uploads/<id>?digest= : the last (optional) chunk, then verify and commit. The usual
+   * cases take one call to the upload service (upload.complete) instead of a claim then a commit: a body that
+   * is the whole blob (the monolithic POST then PUT), or no body when this process hashed every earlier byte.
+   */
   async complete(name: string, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const wanted = requireDigest(queryOf(request)['digest']);
     const range = parseContentRange(request.headers['content-range']);
+    if (range === undefined && wanted.algorithm === 'sha256') {
+      const done = hasBody(request)
+        ? await this.completeWhole(name, id, wanted, bodyOf(request))
+        : await this.completeHashed(name, id, wanted.digest);
+      if (done) return sendCreated(reply, name, done);
+    }
     const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
-    return this.finish(name, upload, wanted, request, reply, range);
+    sendCreated(reply, name, await this.finish(name, upload, wanted, bodyIf(request), range));
+  }
+
+  /**
+   * The body as a whole object of its own, hashed on the way, then upload.complete. When the upload turns out
+   * to hold bytes already (its earlier chunks went through another replica), the object is appended to them
+   * the long way and then removed.
+   */
+  private async completeWhole(
+    name: string,
+    id: string,
+    wanted: { digest: string; algorithm: DigestAlgorithm },
+    body: Readable,
+  ): Promise<BlobView | undefined> {
+    // This process saw earlier chunks of the upload: it holds bytes, the long way it is.
+    if (this.hashes.has(id)) return undefined;
+    const key = blobKey(randomUUID());
+    const hash = createHash('sha256');
+    const meter = new MeteredStream(hash);
+    const state = await this.store.startAppend(key);
+    try {
+      const writing = this.store.completeAppend(key, state, meter);
+      await Promise.all([pipeline(body, meter), writing]);
+    } catch (error) {
+      await this.store.abortAppend(key, state).catch(() => undefined);
+      throw error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole');
+    }
+    try {
+      const computedDigest = `sha256:${hash.digest('hex')}`;
+      const { blob } = await this.rpc.call('upload.complete', { repository: name, id, digest: wanted.digest, computedDigest, size: meter.bytes, object: key });
+      if (blob) return blob;
+      const upload = await this.rpc.call('upload.claim', { repository: name, id });
+      const finished = await this.finish(name, upload, wanted, await this.store.read(key));
+      await this.store.delete(key);
+      return finished;
+    } catch (error) {
+      await this.store.delete(key).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** No body, and this process hashed the upload's bytes: upload.complete. Undefined when it must go the long way. */
+  private async completeHashed(name: string, id: string, digest: string): Promise<BlobView | undefined> {
+    const running = this.hashes.peek(id);
+    if (!running) return undefined;
+    const computedDigest = `sha256:${running.hash.copy().digest('hex')}`;
+    const { blob } = await this.rpc.call('upload.complete', { repository: name, id, digest, computedDigest, size: running.offset });
+    if (blob) this.hashes.drop(id);
+    return blob;
   }
 
   /** DELETE /v2/<name>/blobs/uploads/<id> : cancel. */
@@ -117,18 +176,18 @@ export class UploadsHandler {
     sendEmpty(reply, 204, {});
   }
 
+  /** Appends the last chunk (if any) under the lease, completes the object, verifies and commits it. */
   private async finish(
     name: string,
     upload: UploadView,
     wanted: { digest: string; algorithm: DigestAlgorithm },
-    request: FastifyRequest,
-    reply: FastifyReply,
+    body: Readable | undefined,
     range?: ContentRange,
-  ): Promise<void> {
+  ): Promise<BlobView> {
     const leaseToken = requireLease(upload);
     // A body without Content-Range (a monolithic PUT, the usual last step) is written and completed in one step.
     const { append, hash, completed } =
-      hasBody(request) && !range ? await this.appendAndComplete(upload, request) : await this.appendBody(upload, request, range);
+      body && !range ? await this.appendAndComplete(upload, body) : await this.appendBody(upload, body, range);
     let computedDigest: string;
     try {
       if (!completed) await this.store.completeAppend(upload.storageKey, append);
@@ -140,7 +199,7 @@ export class UploadsHandler {
       await this.release(upload);
       throw error;
     }
-    const blob = await this.rpc.call('upload.commit', {
+    return this.rpc.call('upload.commit', {
       repository: name,
       id: upload.id,
       leaseToken,
@@ -148,18 +207,17 @@ export class UploadsHandler {
       digest: wanted.digest,
       computedDigest,
     });
-    sendEmpty(reply, 201, { location: `/v2/${name}/blobs/${blob.digest}`, 'docker-content-digest': blob.digest });
   }
 
   /** Streams the request body (if any) onto the upload, hashing it when this process has the running hash. */
-  private async appendBody(upload: UploadView, request: FastifyRequest, range?: ContentRange): Promise<Appended> {
+  private async appendBody(upload: UploadView, body: Readable | undefined, range?: ContentRange): Promise<Appended> {
     const hash = this.hashes.take(upload.id, upload.offset);
-    if (!hasBody(request)) {
+    if (!body) {
       if (range && range.end >= range.start) await this.failChunk(upload, new RegistryError('SIZE_INVALID', 'Content-Range announces bytes but the body is empty'));
       return { append: upload.append as AppendState, hash };
     }
-    const { result: append, bytes } = await this.streamBody(upload, request, hash, (body) =>
-      this.store.append(upload.storageKey, upload.append as AppendState, body),
+    const { result: append, bytes } = await this.streamBody(upload, body, hash, (metered) =>
+      this.store.append(upload.storageKey, upload.append as AppendState, metered),
     );
     if (range && bytes !== range.end - range.start + 1) {
       return this.failChunk(upload, new RegistryError('SIZE_INVALID', 'the body length does not match Content-Range'));
@@ -168,10 +226,10 @@ export class UploadsHandler {
   }
 
   /** The body as the last chunk, completing the object with it (see ContentAppender.completeAppend). */
-  private async appendAndComplete(upload: UploadView, request: FastifyRequest): Promise<Appended> {
+  private async appendAndComplete(upload: UploadView, body: Readable): Promise<Appended> {
     const hash = this.hashes.take(upload.id, upload.offset);
-    const { result: completed } = await this.streamBody(upload, request, hash, (body) =>
-      this.store.completeAppend(upload.storageKey, upload.append as AppendState, body),
+    const { result: completed } = await this.streamBody(upload, body, hash, (metered) =>
+      this.store.completeAppend(upload.storageKey, upload.append as AppendState, metered),
     );
     return { append: { ...(upload.append as AppendState), size: completed.size }, hash, completed: true };
   }
@@ -182,14 +240,14 @@ export class UploadsHandler {
    */
   private async streamBody<T>(
     upload: UploadView,
-    request: FastifyRequest,
+    body: Readable,
     hash: Hash | undefined,
     write: (body: MeteredStream) => Promise<T>,
   ): Promise<{ result: T; bytes: number }> {
     const meter = new MeteredStream(hash);
     try {
       const writing = write(meter);
-      await Promise.all([pipeline(bodyOf(request), meter), writing]);
+      await Promise.all([pipeline(body, meter), writing]);
       return { result: await writing, bytes: meter.bytes };
     } catch (error) {
       return this.failChunk(upload, error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole'));
@@ -234,4 +292,13 @@ function parseContentRange(header: string | undefined): ContentRange | undefined
 function requireLease(upload: UploadView): string {
   if (!upload.leaseToken) throw new RegistryError('UNKNOWN', 'upload lease missing');
   return upload.leaseToken;
+}
+
+/** The body of a request that declares one. */
+function bodyIf(request: FastifyRequest): Readable | undefined {
+  return hasBody(request) ? bodyOf(request) : undefined;
+}
+
+function sendCreated(reply: FastifyReply, name: string, blob: BlobView): void {
+  sendEmpty(reply, 201, { location: `/v2/${name}/blobs/${blob.digest}`, 'docker-content-digest': blob.digest });
 }

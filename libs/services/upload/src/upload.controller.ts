@@ -42,6 +42,11 @@ export class UploadController {
     return this.uploads.commit(parseRequest('upload.commit', payload));
   }
 
+  @MessagePattern('upload.complete')
+  complete(@Payload() payload: unknown): Promise<ResponseOf<'upload.complete'>> {
+    return this.uploads.complete(parseRequest('upload.complete', payload));
+  }
+
   @MessagePattern('upload.cancel')
   async cancel(@Payload() payload: unknown): Promise<ResponseOf<'upload.cancel'>> {
     const { repository, id } = parseRequest('upload.cancel', payload);

@@ -103,6 +103,55 @@ export class UploadService {
     return blob;
   }
 
+  /**
+   * Completes and commits in one step what the gateway would otherwise claim, complete and commit (see the
+   * upload.complete contract). The upload's own object is completed under a lease taken here, so that no
+   * append slips in meanwhile. A whole object sent along needs none: it is the gateway's alone, and an append
+   * that raced with it finds the upload gone when it reports (upload.advance), its bytes discarded with the
+   * upload's unfinished object.
+   */
+  async complete(request: RequestOf<'upload.complete'>): Promise<{ blob?: BlobView; offset?: number }> {
+    const session = await this.load(request.repository, request.id);
+    const held = request.object === undefined ? request.size : 0;
+    if (session.append.size !== held) return { offset: session.append.size };
+    if (session.lease && session.lease.expiresAt > Date.now()) {
+      throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', { offset: session.append.size });
+    }
+    let leaseToken: string | undefined;
+    if (request.object === undefined) {
+      const leased = this.touch(session, { lease: this.newLease() });
+      await this.replace(session, leased);
+      leaseToken = leased.lease?.token;
+    }
+    if (request.computedDigest !== request.digest) {
+      await this.sessions.delete(session.id);
+      await this.discardContent(session, request.object);
+      throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
+        expected: request.digest,
+        computed: request.computedDigest,
+      });
+    }
+    const storageKey = request.object ?? session.storageKey;
+    let committed: { blob: BlobView; created: boolean };
+    try {
+      // Retried after a failure below, the completion finds the object already in place.
+      if (request.object === undefined) await this.store.completeAppend(session.storageKey, session.append);
+      committed = await this.metadata.blobs.commitBlob(session.repository, { digest: request.digest, size: request.size, storageKey });
+    } catch (error) {
+      // The upload stays as it was, free for a retry.
+      if (leaseToken !== undefined) await this.release(session.repository, session.id, leaseToken).catch(() => false);
+      throw error;
+    }
+    const { blob, created } = committed;
+    await Promise.all([
+      !created && blob.storageKey !== storageKey ? this.store.delete(storageKey) : undefined,
+      this.sessions.delete(session.id),
+      // The whole object replaced the upload's own (empty) one: nothing of that may stay behind.
+      request.object !== undefined ? this.discardAppend(session, session.append) : undefined,
+    ]);
+    return { blob };
+  }
+
   async cancel(repository: string, id: string): Promise<boolean> {
     const session = await this.load(repository, id);
     await this.discard(session, session.append);
@@ -111,11 +160,21 @@ export class UploadService {
 
   private async discard(session: UploadSession, append: AppendState): Promise<void> {
     await this.sessions.delete(session.id);
+    await this.discardAppend(session, append);
+  }
+
+  private async discardAppend(session: UploadSession, append: AppendState): Promise<void> {
     try {
       await this.store.abortAppend(session.storageKey, append);
     } catch (error) {
       this.logger.warn(`could not discard upload ${session.id}: ${(error as Error).message}`);
     }
+  }
+
+  /** What a failed upload.complete stored: the whole object sent along, else the upload's unfinished one. */
+  private async discardContent(session: UploadSession, object: string | undefined): Promise<void> {
+    if (object !== undefined) await this.store.delete(object);
+    await this.discardAppend(session, session.append);
   }
 
   private async load(repository: string, id: string): Promise<UploadSession> {
