@@ -47,7 +47,7 @@ export class InstrumentedContentStore implements ContentStore {
     return stream;
   }
 
-  write(key: string, body: Readable): Promise<ObjectInfo> {
+  write(key: string, body: Readable | Buffer): Promise<ObjectInfo> {
     return this.timed('write', () => this.inner.write(key, body), key);
   }
 

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
@@ -31,7 +30,7 @@ export class ManifestsHandler {
     }
     const parsed = parseManifest(bytes, request.headers['content-type']);
     const storageKey = manifestKey(digest);
-    if (!(await this.store.stat(storageKey))) await this.store.write(storageKey, Readable.from([bytes]));
+    if (!(await this.store.stat(storageKey))) await this.store.write(storageKey, bytes);
     await this.rpc.call('manifest.put', {
       repository: name,
       tag: ref.tag,

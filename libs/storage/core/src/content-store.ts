@@ -38,8 +38,11 @@ export interface ContentReader {
 }
 
 export interface ContentWriter {
-  /** Writes a whole object from a stream, atomically: readers see all of it or nothing. Constant memory. */
-  write(key: string, body: Readable): Promise<ObjectInfo>;
+  /**
+   * Writes a whole object from a stream, atomically: readers see all of it or nothing. Constant memory. Bytes
+   * the caller already holds in memory (a manifest) can be given as they are, which saves the stream's work.
+   */
+  write(key: string, body: Readable | Buffer): Promise<ObjectInfo>;
 }
 
 export interface ContentDeleter {

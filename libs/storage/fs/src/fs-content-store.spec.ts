@@ -170,6 +170,33 @@ describe.each(writers)('%s', (_name, write) => {
   });
 });
 
+describe('FilesystemContentStore.write of bytes in memory', () => {
+  it('opens the file with O_DSYNC and needs no fdatasync; a stream is synced at its end instead', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-dsync-'));
+    const store = new FilesystemContentStore({ rootDirectory: directory });
+    await store.init();
+    const open = jest.spyOn(fs, 'open');
+    const datasync = jest.spyOn(fs, 'fdatasync');
+    try {
+      const bytes = Buffer.from('{"schemaVersion":2}');
+      await store.write('manifests/a', bytes);
+      const flags = open.mock.calls.map((call) => call[1]).filter((flag): flag is number => typeof flag === 'number');
+      expect(flags.some((flag) => (flag & fs.constants.O_DSYNC) !== 0 && (flag & fs.constants.O_EXCL) !== 0)).toBe(true);
+      expect(datasync).not.toHaveBeenCalled();
+      expect(await readFile(path.join(directory, 'manifests', 'a'))).toEqual(bytes);
+
+      await store.write('manifests/b', Readable.from([bytes]));
+      expect(datasync).toHaveBeenCalledTimes(1);
+      expect(await readFile(path.join(directory, 'manifests', 'b'))).toEqual(bytes);
+    } finally {
+      open.mockRestore();
+      datasync.mockRestore();
+      await store.close();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('FilesystemContentStore appends to an unfinished file that is gone', () => {
   it('fail with ContentNotFoundError, with a body or an empty one', async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-gone-'));

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   type AppendState, type ByteRange, type ContentStore, type ObjectInfo, ContentNotFoundError, assertValidKey, purgeCutoffMs,
 } from '@ocireg/storage';
@@ -109,7 +109,8 @@ export class S3ContentStore implements ContentStore {
    * body ends before filling one part, puts it in one request. Nothing is visible until the upload completes,
    * and it never needs ListMultipartUploads (which minio's putObject of a stream would call).
    */
-  async write(key: string, body: Readable): Promise<ObjectInfo> {
+  async write(key: string, bytes: Readable | Buffer): Promise<ObjectInfo> {
+    const body = Buffer.isBuffer(bytes) ? Readable.from([bytes]) : bytes;
     const name = this.names.object(key);
     const part = new PartBuffer(this.partSize);
     const upload = new MultipartUpload(this.client, this.bucket, name, null, []);

@@ -50,6 +50,18 @@ export function defineObjectTests(ctx: ContractContext): void {
       await ctx.store.delete(key);
     });
 
+    it('writes an object from bytes in memory (and an empty one), replacing what the key held', async () => {
+      const key = ctx.key('from-bytes');
+      await ctx.store.write(key, fromBuffer(pattern(7000, 6)));
+      const data = pattern(70_000, 5);
+      await expect(ctx.store.write(key, data)).resolves.toEqual({ key, size: data.length });
+      await expect(ctx.store.stat(key)).resolves.toEqual({ key, size: data.length });
+      await expectBytes(await ctx.store.read(key), data);
+      await expect(ctx.store.write(key, Buffer.alloc(0))).resolves.toEqual({ key, size: 0 });
+      await expectBytes(await ctx.store.read(key), Buffer.alloc(0));
+      await ctx.store.delete(key);
+    });
+
     it('overwrites an object with a new write', async () => {
       const key = ctx.key('twice');
       await ctx.store.write(key, fromBuffer(pattern(5000, 3)));
