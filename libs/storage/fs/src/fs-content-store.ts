@@ -22,6 +22,9 @@ export interface FilesystemContentStoreOptions {
   inlineCalls?: boolean;
 }
 
+/** O_DSYNC where the platform has it (Linux, macOS); elsewhere bytes in memory are written as a stream. */
+const DSYNC: number | undefined = fsConstants.O_DSYNC;
+
 /**
  * Content store over a directory. A key is a file under the root; whole writes go to `<root>/!tmp/<random>`
  * and unfinished appends live in `<root>/!appending/<sha256(key)>`, both renamed into place when complete, so
@@ -30,9 +33,6 @@ export interface FilesystemContentStoreOptions {
  * truncated by the next append or by completion. Abandoned files in both areas are removed by
  * `purgeUnfinished` once their mtime is older than the cutoff.
  */
-/** O_DSYNC where the platform has it (Linux, macOS); elsewhere bytes in memory are written as a stream. */
-const DSYNC: number | undefined = fsConstants.O_DSYNC;
-
 export class FilesystemContentStore implements ContentStore {
   readonly kind = 'filesystem' as const;
   private readonly root: string;
