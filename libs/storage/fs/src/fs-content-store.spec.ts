@@ -180,7 +180,7 @@ describe('FilesystemContentStore.write of bytes in memory', () => {
     try {
       const bytes = Buffer.from('{"schemaVersion":2}');
       await store.write('manifests/a', bytes);
-      const flags = open.mock.calls.map((call) => call[1]).filter((flag): flag is number => typeof flag === 'number');
+      const flags = open.mock.calls.map((call): unknown => call[1]).filter((flag): flag is number => typeof flag === 'number');
       expect(flags.some((flag) => (flag & fs.constants.O_DSYNC) !== 0 && (flag & fs.constants.O_EXCL) !== 0)).toBe(true);
       expect(datasync).not.toHaveBeenCalled();
       expect(await readFile(path.join(directory, 'manifests', 'a'))).toEqual(bytes);
