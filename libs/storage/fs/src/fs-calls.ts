@@ -27,7 +27,8 @@ export interface FsCalls {
   create(file: string, flags: string | number, mode?: number): Promise<number>;
   close(fd: number): Promise<void>;
   fstat(fd: number): Promise<Stats>;
-  stat(file: string): Promise<Stats>;
+  /** Undefined when nothing is there (ENOENT): a missing file is an answer, not an error to build. */
+  stat(file: string): Promise<Stats | undefined>;
   rename(from: string, to: string): Promise<void>;
   /** mkdir -p */
   mkdirp(dir: string): Promise<void>;
@@ -41,7 +42,7 @@ export const INLINE_CALLS: FsCalls = {
   create: (file, flags, mode) => poolOpen(file, flags, mode),
   close: async (fd) => fs.closeSync(fd),
   fstat: async (fd) => fs.fstatSync(fd),
-  stat: async (file) => fs.statSync(file),
+  stat: async (file) => fs.statSync(file, { throwIfNoEntry: false }),
   rename: async (from, to) => fs.renameSync(from, to),
   mkdirp: (dir) => poolMkdirp(dir),
   unlink: async (file) => fs.unlinkSync(file),
@@ -54,7 +55,7 @@ export const THREAD_POOL_CALLS: FsCalls = {
   create: (file, flags, mode) => poolOpen(file, flags, mode),
   close: (fd) => callback<void>((done) => fs.close(fd, done)),
   fstat: (fd) => callback<Stats>((done) => fs.fstat(fd, done)),
-  stat: (file) => fs.promises.stat(file),
+  stat: (file) => fs.promises.stat(file).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error))),
   rename: (from, to) => fs.promises.rename(from, to),
   mkdirp: (dir) => poolMkdirp(dir),
   unlink: (file) => fs.promises.unlink(file),

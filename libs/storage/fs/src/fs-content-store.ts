@@ -61,7 +61,7 @@ export class FilesystemContentStore implements ContentStore {
   async stat(key: string): Promise<ObjectInfo | undefined> {
     try {
       const info = await this.calls.stat(this.objectPath(key));
-      return info.isFile() ? { key, size: info.size } : undefined;
+      return info?.isFile() ? { key, size: info.size } : undefined;
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;

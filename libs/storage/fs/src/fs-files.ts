@@ -241,8 +241,7 @@ export async function moveIntoPlace(calls: FsCalls, from: string, to: string): P
 
 async function exists(calls: FsCalls, filePath: string): Promise<boolean> {
   try {
-    await calls.stat(filePath);
-    return true;
+    return (await calls.stat(filePath)) !== undefined;
   } catch (error) {
     if (isMissing(error)) return false;
     throw error;
