@@ -90,6 +90,56 @@ describe('stateless gateways (distributed)', () => {
     }
   }, 60_000);
 
+  it('a first PATCH takes one call to the upload service (upload.adopt); a later one the lease and an advance', async () => {
+    const [a] = registry.urls as [string, string];
+    const blob = randomBlob(2 * 1024 * 1024 + 9);
+    const half = 1024 * 1024;
+    const start = await fetch(`${a}/v2/replicas/first/blobs/uploads/`, { method: 'POST' });
+    let before = await uploadCalls(0);
+    const first = await fetch(`${a}${start.headers.get('location')}`, {
+      method: 'PATCH',
+      headers: { 'content-range': `0-${half - 1}` },
+      body: blob.bytes.subarray(0, half),
+    });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('range')).toBe(`0-${half - 1}`);
+    expect(callsSince(before, await uploadCalls(0))).toEqual({ 'upload.adopt': 1 });
+    before = await uploadCalls(0);
+    const second = await fetch(`${a}${first.headers.get('location')}`, { method: 'PATCH', body: blob.bytes.subarray(half) });
+    expect(second.status).toBe(202);
+    expect(second.headers.get('range')).toBe(`0-${blob.size - 1}`);
+    expect(callsSince(before, await uploadCalls(0))).toEqual({ 'upload.claim': 1, 'upload.advance': 1 });
+    const done = await fetch(`${a}${second.headers.get('location')}?digest=${blob.digest}`, { method: 'PUT' });
+    expect(done.status).toBe(201);
+    const get = await fetch(`${a}/v2/replicas/first/blobs/${blob.digest}`);
+    expect(sha256(Buffer.from(await get.arrayBuffer()))).toBe(blob.digest);
+  }, 60_000);
+
+  it('a PATCH that looks first on a gateway that saw no chunk: appended after the bytes another gateway wrote, or 416 if it says it starts at 0', async () => {
+    const [a, b] = registry.urls as [string, string];
+    const blob = randomBlob(2 * 1024 * 1024 + 11);
+    const half = 1024 * 1024 + 1;
+    const start = await fetch(`${a}/v2/replicas/second/blobs/uploads/`, { method: 'POST' });
+    const first = await fetch(`${a}${start.headers.get('location')}`, { method: 'PATCH', body: blob.bytes.subarray(0, half) });
+    expect(first.status).toBe(202);
+    const location = first.headers.get('location') ?? '';
+    // From 0 again, on B: out of order, the upload unchanged.
+    const again = await fetch(`${b}${location}`, { method: 'PATCH', headers: { 'content-range': `0-${half - 1}` }, body: blob.bytes.subarray(0, half) });
+    expect(again.status).toBe(416);
+    expect(((await again.json()) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('RANGE_INVALID');
+    expect((await fetch(`${a}${location}`)).headers.get('range')).toBe(`0-${half - 1}`);
+    // No Content-Range, on B: appended where the upload stands.
+    const before = await uploadCalls(1);
+    const second = await fetch(`${b}${location}`, { method: 'PATCH', body: blob.bytes.subarray(half) });
+    expect(second.status).toBe(202);
+    expect(second.headers.get('range')).toBe(`0-${blob.size - 1}`);
+    expect(callsSince(before, await uploadCalls(1))).toEqual({ 'upload.adopt': 1, 'upload.claim': 1, 'upload.advance': 1 });
+    const done = await fetch(`${a}${second.headers.get('location')}?digest=${blob.digest}`, { method: 'PUT' });
+    expect(done.status).toBe(201);
+    const get = await fetch(`${b}/v2/replicas/second/blobs/${blob.digest}`);
+    expect(sha256(Buffer.from(await get.arrayBuffer()))).toBe(blob.digest);
+  }, 60_000);
+
   it('a PUT whose body (no Content-Range) is the last chunk of an upload begun through another gateway: appended to it, the right blob', async () => {
     const [a, b] = registry.urls as [string, string];
     const blob = randomBlob(3 * 1024 * 1024 + 5);

@@ -62,6 +62,16 @@ export const Contracts = {
     request: z.object({ repository, id: z.string(), leaseToken: z.string(), append: appendState }),
     response: z.object({ id: z.string(), offset: z.number().int().nonnegative() }),
   },
+  'upload.adopt': {
+    /**
+     * The first chunk of an upload in one call, without a lease taken beforehand (upload.claim): the gateway
+     * appended the chunk to an object of its own (`storageKey`, left at `append`), which becomes the upload's
+     * object if the upload holds no bytes yet. Otherwise nothing changes and `adopted` is false: the gateway
+     * then appends the chunk the long way (or refuses it, when its Content-Range said it starts at 0).
+     */
+    request: z.object({ repository, id: z.string(), storageKey: z.string().min(1).max(1024), append: appendState }),
+    response: z.object({ offset: z.number().int().nonnegative(), adopted: z.boolean() }),
+  },
   'upload.release': {
     request: z.object({ repository, id: z.string(), leaseToken: z.string() }),
     response: z.object({ released: z.boolean() }),

@@ -89,19 +89,72 @@ export class UploadsHandler {
     sendEmpty(reply, 204, { location: uploadLocation(name, id), range: uploadRange(offset), 'docker-upload-uuid': id });
   }
 
-  /** PATCH /v2/<name>/blobs/uploads/<id> : append a chunk (Content-Range must continue the upload). */
+  /**
+   * PATCH /v2/<name>/blobs/uploads/<id> : append a chunk (Content-Range must continue the upload). A chunk that
+   * can be the upload's first (no Content-Range, or one from 0, and no earlier chunk seen here) takes one call
+   * to the upload service (upload.adopt) instead of a claim then an advance.
+   */
   async patch(name: string, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const range = parseContentRange(request.headers['content-range']);
-    const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
-    const { append, hash } = await this.appendBody(upload, bodyIf(request), range);
-    const { offset } = await this.rpc.call('upload.advance', {
-      repository: name,
-      id,
-      leaseToken: requireLease(upload),
-      append,
-    });
-    if (hash) this.hashes.put(id, offset, hash);
+    const body = bodyIf(request);
+    const offset =
+      body && (range === undefined || range.start === 0) && !this.hashes.has(id)
+        ? await this.appendFirst(name, id, body, range)
+        : await this.appendChunk(name, id, body, range);
     sendEmpty(reply, 202, { location: uploadLocation(name, id), range: uploadRange(offset), 'docker-upload-uuid': id });
+  }
+
+  /** A chunk the long way: the lease, the append, then the new state reported. */
+  private async appendChunk(name: string, id: string, body: Readable | undefined, range?: ContentRange): Promise<number> {
+    const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
+    const { append, hash } = await this.appendBody(upload, body, range);
+    const { offset } = await this.rpc.call('upload.advance', { repository: name, id, leaseToken: requireLease(upload), append });
+    if (hash) this.hashes.put(id, offset, hash);
+    return offset;
+  }
+
+  /**
+   * A chunk appended to an object of its own, hashed on the way, then upload.adopt. When the upload turns out to
+   * hold bytes already (earlier chunks went through another gateway), the chunk is refused if its Content-Range
+   * said it starts at 0, and otherwise completed and appended to them the long way. The object is removed unless
+   * the upload adopted it, or may have (an answer that did not come).
+   */
+  private async appendFirst(name: string, id: string, body: Readable, range?: ContentRange): Promise<number> {
+    const key = blobKey(randomUUID());
+    const hash = createHash('sha256');
+    const meter = new MeteredStream(hash);
+    const start = await this.store.startAppend(key);
+    let append: AppendState;
+    try {
+      const writing = this.store.append(key, start, meter);
+      await Promise.all([pipeline(body, meter), writing]);
+      append = await writing;
+    } catch (error) {
+      await this.store.abortAppend(key, start).catch(() => undefined);
+      throw error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole');
+    }
+    let keep = false;
+    try {
+      if (range && meter.bytes !== range.end - range.start + 1) {
+        throw new RegistryError('SIZE_INVALID', 'the body length does not match Content-Range');
+      }
+      const adoption = await this.rpc.call('upload.adopt', { repository: name, id, storageKey: key, append }).catch((error: unknown) => {
+        keep = !(error instanceof RegistryError) || error.code === 'UNAVAILABLE' || error.code === 'UNKNOWN';
+        throw error;
+      });
+      if (adoption.adopted) {
+        keep = true;
+        this.hashes.put(id, adoption.offset, hash);
+        return adoption.offset;
+      }
+      if (range) {
+        throw new RegistryError('RANGE_INVALID', `chunk starts at 0 but the upload has ${adoption.offset} bytes`, { offset: adoption.offset });
+      }
+      await this.store.completeAppend(key, append);
+      return await this.appendChunk(name, id, await this.store.read(key));
+    } finally {
+      if (!keep) await Promise.all([this.store.abortAppend(key, append).catch(() => undefined), this.store.delete(key).catch(() => undefined)]);
+    }
   }
 
   /**

@@ -31,6 +31,11 @@ export class UploadController {
     return this.uploads.advance(parseRequest('upload.advance', payload));
   }
 
+  @MessagePattern('upload.adopt')
+  adopt(@Payload() payload: unknown): Promise<ResponseOf<'upload.adopt'>> {
+    return this.uploads.adopt(parseRequest('upload.adopt', payload));
+  }
+
   @MessagePattern('upload.release')
   async release(@Payload() payload: unknown): Promise<ResponseOf<'upload.release'>> {
     const { repository, id, leaseToken } = parseRequest('upload.release', payload);

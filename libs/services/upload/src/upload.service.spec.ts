@@ -7,7 +7,7 @@ import { loadConfig } from '@ocireg/config';
 import { JournalMetadata } from '@ocireg/metadata-journal';
 import { FileUploadSessionStore } from '@ocireg/sessions-file';
 import { FilesystemContentStore } from '@ocireg/storage-fs';
-import { blobKey } from '@ocireg/storage';
+import { type AppendState, blobKey } from '@ocireg/storage';
 import { UploadService } from './upload.service';
 
 const REPO = 'team/app';
@@ -211,5 +211,96 @@ describe('UploadService.complete', () => {
     expect(commitBlob).toHaveBeenCalledTimes(2);
     expect(blob?.digest).toBe(digest);
     expect(await readAll(await store.read(blob?.storageKey ?? ''))).toEqual(bytes);
+  });
+});
+
+/** upload.adopt: the first chunk written by the gateway into an object of its own, made the upload's. */
+describe('UploadService.adopt', () => {
+  let dir: string;
+  let store: FilesystemContentStore;
+  let sessions: FileUploadSessionStore;
+  let metadata: JournalMetadata;
+  let uploads: UploadService;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ocireg-upload-adopt-'));
+    store = new FilesystemContentStore({ rootDirectory: join(dir, 'content') });
+    await store.init();
+    sessions = new FileUploadSessionStore({ directory: join(dir, 'uploads') });
+    await sessions.init();
+    metadata = await JournalMetadata.open({ directory: join(dir, 'metadata') });
+    uploads = new UploadService(loadConfig({ REGISTRY_DATA_DIR: dir }, 'embedded'), sessions, store, metadata);
+  });
+
+  afterEach(async () => {
+    await metadata.close();
+    await sessions.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A first chunk as the gateway writes it: appended (unfinished) to an object of its own. */
+  async function ownChunk(bytes: Buffer): Promise<{ storageKey: string; append: AppendState }> {
+    const storageKey = blobKey(`own-${Math.random().toString(16).slice(2)}`);
+    const append = await store.append(storageKey, await store.startAppend(storageKey), Readable.from([bytes]));
+    return { storageKey, append };
+  }
+
+  it("makes the gateway's object the upload's: later chunks append to it and the commit records it", async () => {
+    const { id } = await uploads.start(REPO, false);
+    const own = await ownChunk(Buffer.from('first '));
+    await expect(uploads.adopt({ repository: REPO, id, ...own })).resolves.toEqual({ offset: 6, adopted: true });
+    const view = await uploads.claim(REPO, id, 6);
+    expect(view.storageKey).toBe(own.storageKey);
+    const append = await store.append(view.storageKey, view.append as AppendState, Readable.from([Buffer.from('second')]));
+    await uploads.advance({ repository: REPO, id, leaseToken: view.leaseToken ?? '', append });
+    const bytes = Buffer.from('first second');
+    const digest = digestOf(bytes);
+    const { blob } = await uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length });
+    expect(blob?.storageKey).toBe(own.storageKey);
+    expect(await readAll(await store.read(own.storageKey))).toEqual(bytes);
+  });
+
+  it("discards what a failed PATCH left in the upload's own object", async () => {
+    const { id } = await uploads.start(REPO, false);
+    const view = await uploads.claim(REPO, id, 0);
+    await store.append(view.storageKey, view.append as AppendState, Readable.from([Buffer.from('left behind')]));
+    await uploads.release(REPO, id, view.leaseToken ?? '');
+    const own = await ownChunk(Buffer.from('chunk'));
+    await uploads.adopt({ repository: REPO, id, ...own });
+    // Only the adopted object is unfinished now.
+    expect(await store.purgeUnfinished(new Date(Date.now() + 60_000))).toBe(1);
+  });
+
+  it('changes nothing and answers the offset when the upload holds bytes already', async () => {
+    const { id } = await uploads.start(REPO, false);
+    await uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('1234'))) });
+    const session = await sessions.get(id);
+    const other = await ownChunk(Buffer.from('xy'));
+    await expect(uploads.adopt({ repository: REPO, id, ...other })).resolves.toEqual({ offset: 4, adopted: false });
+    expect(await sessions.get(id)).toEqual(session);
+  });
+
+  it('refuses while another request holds the lease, and the second of two racing first chunks', async () => {
+    const { id } = await uploads.start(REPO, false);
+    const writer = await uploads.claim(REPO, id, 0);
+    await expect(uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('a'))) })).rejects.toMatchObject({ code: 'RANGE_INVALID' });
+    await uploads.release(REPO, id, writer.leaseToken ?? '');
+
+    // Both read the empty session; the first to replace it wins, the second finds its version gone.
+    const stale = await sessions.get(id);
+    await uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('winner'))) });
+    jest.spyOn(sessions, 'get').mockResolvedValueOnce(stale);
+    await expect(uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('loser'))) })).rejects.toMatchObject({
+      code: 'RANGE_INVALID',
+    });
+    expect((await sessions.get(id))?.append.size).toBe(6);
+  });
+
+  it('an unknown upload, or one of another repository: BLOB_UPLOAD_UNKNOWN', async () => {
+    const own = await ownChunk(Buffer.from('x'));
+    await expect(uploads.adopt({ repository: REPO, id: 'no-such-upload', ...own })).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+    const { id } = await uploads.start('other/repo', false);
+    await expect(uploads.adopt({ repository: REPO, id, ...own })).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
   });
 });

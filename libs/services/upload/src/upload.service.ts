@@ -70,6 +70,23 @@ export class UploadService {
     return { id: request.id, offset: next.append.size };
   }
 
+  /**
+   * Makes the gateway's object, holding the upload's first chunk, the upload's own (see the upload.adopt
+   * contract); the upload's previous object, empty, is discarded. A compare-and-set on the session's version
+   * lets one of two racing first chunks win; the other is refused.
+   */
+  async adopt(request: RequestOf<'upload.adopt'>): Promise<{ offset: number; adopted: boolean }> {
+    const session = await this.load(request.repository, request.id);
+    if (session.append.size !== 0) return { offset: session.append.size, adopted: false };
+    if (session.lease && session.lease.expiresAt > Date.now()) {
+      throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', { offset: 0 });
+    }
+    const append = request.append as AppendState;
+    await this.replace(session, this.touch(session, { storageKey: request.storageKey, append }));
+    await this.discardAppend(session, session.append);
+    return { offset: append.size, adopted: true };
+  }
+
   async release(repository: string, id: string, leaseToken: string): Promise<boolean> {
     const session = await this.sessions.get(id);
     if (!session || session.repository !== repository || session.lease?.token !== leaseToken) return false;
