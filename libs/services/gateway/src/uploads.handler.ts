@@ -120,22 +120,10 @@ export class UploadsHandler {
    * the upload adopted it, or may have (an answer that did not come).
    */
   private async appendFirst(name: string, id: string, body: Readable, range?: ContentRange): Promise<number> {
-    const key = blobKey(randomUUID());
-    const hash = createHash('sha256');
-    const meter = new MeteredStream(hash);
-    const start = await this.store.startAppend(key);
-    let append: AppendState;
-    try {
-      const writing = this.store.append(key, start, meter);
-      await Promise.all([pipeline(body, meter), writing]);
-      append = await writing;
-    } catch (error) {
-      await this.store.abortAppend(key, start).catch(() => undefined);
-      throw error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole');
-    }
+    const { key, result: append, hash, bytes } = await this.writeOwn(body, (key, start, metered) => this.store.append(key, start, metered));
     let keep = false;
     try {
-      if (range && meter.bytes !== range.end - range.start + 1) {
+      if (range && bytes !== range.end - range.start + 1) {
         throw new RegistryError('SIZE_INVALID', 'the body length does not match Content-Range');
       }
       const adoption = await this.rpc.call('upload.adopt', { repository: name, id, storageKey: key, append }).catch((error: unknown) => {
@@ -188,20 +176,10 @@ export class UploadsHandler {
   ): Promise<BlobView | undefined> {
     // This process saw earlier chunks of the upload: it holds bytes, the long way it is.
     if (this.hashes.has(id)) return undefined;
-    const key = blobKey(randomUUID());
-    const hash = createHash('sha256');
-    const meter = new MeteredStream(hash);
-    const state = await this.store.startAppend(key);
-    try {
-      const writing = this.store.completeAppend(key, state, meter);
-      await Promise.all([pipeline(body, meter), writing]);
-    } catch (error) {
-      await this.store.abortAppend(key, state).catch(() => undefined);
-      throw error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole');
-    }
+    const { key, hash, bytes } = await this.writeOwn(body, (key, start, metered) => this.store.completeAppend(key, start, metered));
     try {
       const computedDigest = `sha256:${hash.digest('hex')}`;
-      const { blob } = await this.rpc.call('upload.complete', { repository: name, id, digest: wanted.digest, computedDigest, size: meter.bytes, object: key });
+      const { blob } = await this.rpc.call('upload.complete', { repository: name, id, digest: wanted.digest, computedDigest, size: bytes, object: key });
       if (blob) return blob;
       const upload = await this.rpc.call('upload.claim', { repository: name, id });
       const finished = await this.finish(name, upload, wanted, await this.store.read(key));
@@ -210,6 +188,28 @@ export class UploadsHandler {
     } catch (error) {
       await this.store.delete(key).catch(() => undefined);
       throw error;
+    }
+  }
+
+  /**
+   * Streams a body into an object of this gateway's own (a fresh key, not yet any upload's), hashing it; when
+   * either side fails, nothing of it stays.
+   */
+  private async writeOwn<T>(
+    body: Readable,
+    write: (key: string, start: AppendState, metered: MeteredStream) => Promise<T>,
+  ): Promise<{ key: string; result: T; hash: Hash; bytes: number }> {
+    const key = blobKey(randomUUID());
+    const hash = createHash('sha256');
+    const meter = new MeteredStream(hash);
+    const start = await this.store.startAppend(key);
+    try {
+      const writing = write(key, start, meter);
+      await Promise.all([pipeline(body, meter), writing]);
+      return { key, result: await writing, hash, bytes: meter.bytes };
+    } catch (error) {
+      await this.store.abortAppend(key, start).catch(() => undefined);
+      throw error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole');
     }
   }
 
