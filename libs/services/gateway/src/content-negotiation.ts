@@ -1,13 +1,25 @@
 import { MediaTypes } from '@ocireg/oci';
 
+/** Accept headers seen lately and what they accept: a client sends the same one with every request. */
+const parsedAccepts = new Map<string, ReadonlySet<string> | undefined>();
+const PARSED_ACCEPTS_MAX = 256;
+
 /**
  * The media types a client accepts, from its Accept header(s): undefined when it accepts anything
  * (no header, or a wildcard). Types with q=0 are refused, as HTTP says.
  */
-export function acceptedTypes(header: string | string[] | undefined): Set<string> | undefined {
-  const values = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',');
+export function acceptedTypes(header: string | string[] | undefined): ReadonlySet<string> | undefined {
+  const joined = Array.isArray(header) ? header.join(',') : (header ?? '');
+  if (parsedAccepts.has(joined)) return parsedAccepts.get(joined);
+  const accepted = parseAccept(joined);
+  if (parsedAccepts.size >= PARSED_ACCEPTS_MAX) parsedAccepts.clear();
+  parsedAccepts.set(joined, accepted);
+  return accepted;
+}
+
+function parseAccept(header: string): ReadonlySet<string> | undefined {
   const accepted = new Set<string>();
-  for (const value of values) {
+  for (const value of header.split(',')) {
     const [type, ...params] = value.split(';').map((part) => part.trim().toLowerCase());
     if (!type) continue;
     if (params.some((p) => /^q=0(\.0*)?$/.test(p))) continue;
@@ -27,7 +39,7 @@ interface IndexEntry {
  * For a client that accepts image manifests but not the index (or manifest list) a tag points at: the
  * linux/amd64 entry it can take, as Distribution answers such clients for backward compatibility.
  */
-export function fallbackChild(index: Buffer, accepted: Set<string>): string | undefined {
+export function fallbackChild(index: Buffer, accepted: ReadonlySet<string>): string | undefined {
   let entries: IndexEntry[];
   try {
     const parsed = JSON.parse(index.toString('utf8')) as { manifests?: unknown };
