@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { contractModule, contractPatterns, describeTransportContract } from '@ocireg/messaging-testsuite';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { NatsTransport } from './nats-transport';
 
 const servers = [process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222'];
@@ -55,6 +55,34 @@ describe('NatsTransport', () => {
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await Promise.all(apps.map((a) => a.close()));
+    }
+  });
+
+  it('receives the replies of all requests on one subscription of the connection, not one per request', async () => {
+    const prefix = `nats-inbox-${randomBytes(5).toString('hex')}`;
+    const transport = new NatsTransport({ servers, timeoutMs: 5_000 });
+    const app = await NestFactory.createMicroservice(contractModule(prefix, 'only', { handled: [], events: [] }), {
+      strategy: transport.createServer('q'),
+      logger: false,
+    });
+    await app.listen();
+    const client = transport.createClient();
+    /** Subscriptions the client's connection holds (nats.js keeps them in its protocol handler). */
+    const subscriptions = (): number =>
+      (client as unknown as { natsClient: { protocol: { subscriptions: { size(): number } } } }).natsClient.protocol.subscriptions.size();
+    try {
+      await firstValueFrom(client.send(contractPatterns(prefix).echo, 'first'));
+      expect(subscriptions()).toBe(1);
+      // 20 requests whose handlers emit three values 5 ms apart: all in flight together.
+      const streams = Array.from({ length: 20 }, () => lastValueFrom(client.send(contractPatterns(prefix).slowObservable, {}).pipe(toArray())));
+      await new Promise((resolve) => setTimeout(resolve, 4));
+      const inFlight = subscriptions();
+      expect(await Promise.all(streams)).toEqual(Array.from({ length: 20 }, () => [0, 1, 2]));
+      expect(inFlight).toBe(1);
+      expect(subscriptions()).toBe(1);
+    } finally {
+      await client.close();
+      await app.close();
     }
   });
 
