@@ -6,6 +6,16 @@ import { NatsTransport } from './nats-transport';
 
 const servers = [process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222'];
 
+/** A contract app named `name` serving `prefix`'s patterns in `queue`, listening. */
+async function serve(transport: NatsTransport, prefix: string, name = 'only', queue = 'q') {
+  const app = await NestFactory.createMicroservice(contractModule(prefix, name, { handled: [], events: [] }), {
+    strategy: transport.createServer(queue),
+    logger: false,
+  });
+  await app.listen();
+  return app;
+}
+
 describeTransportContract('NATS', async () => ({
   transport: new NatsTransport({ servers, queuePrefix: 'contract-', timeoutMs: 10_000 }),
   teardown: async () => undefined,
@@ -15,11 +25,7 @@ describe('NatsTransport', () => {
   it('fails a request that gets no reply within timeoutMs', async () => {
     const prefix = `nats-timeout-${randomBytes(5).toString('hex')}`;
     const transport = new NatsTransport({ servers, timeoutMs: 50 });
-    const app = await NestFactory.createMicroservice(contractModule(prefix, 'only', { handled: [], events: [] }), {
-      strategy: transport.createServer('q'),
-      logger: false,
-    });
-    await app.listen();
+    const app = await serve(transport, prefix);
     const client = transport.createClient();
     try {
       await expect(firstValueFrom(client.send(contractPatterns(prefix).slow, {}))).rejects.toMatchObject({ name: 'TimeoutError' });
@@ -37,14 +43,7 @@ describe('NatsTransport', () => {
     const prefix = `nats-isolation-${randomBytes(5).toString('hex')}`;
     const transports = ['one', 'two'].map((name) => ({ name, transport: new NatsTransport({ servers, subjectPrefix: `${prefix}-${name}`, timeoutMs: 5_000 }) }));
     const apps = await Promise.all(
-      transports.map(async ({ name, transport }) => {
-        const app = await NestFactory.createMicroservice(contractModule(prefix, name, { handled: [], events: [] }), {
-          strategy: transport.createServer('same-queue'),
-          logger: false,
-        });
-        await app.listen();
-        return app;
-      }),
+      transports.map(({ name, transport }) => serve(transport, prefix, name, 'same-queue')),
     );
     const clients = transports.map(({ transport }) => transport.createClient());
     try {
@@ -61,11 +60,7 @@ describe('NatsTransport', () => {
   it('receives the replies of all requests on one subscription of the connection, not one per request', async () => {
     const prefix = `nats-inbox-${randomBytes(5).toString('hex')}`;
     const transport = new NatsTransport({ servers, timeoutMs: 5_000 });
-    const app = await NestFactory.createMicroservice(contractModule(prefix, 'only', { handled: [], events: [] }), {
-      strategy: transport.createServer('q'),
-      logger: false,
-    });
-    await app.listen();
+    const app = await serve(transport, prefix);
     const client = transport.createClient();
     /** Subscriptions the client's connection holds (nats.js keeps them in its protocol handler). */
     const subscriptions = (): number =>
