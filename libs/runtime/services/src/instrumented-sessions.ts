@@ -22,7 +22,7 @@ export class TracedUploadSessionStore implements UploadSessionStore {
     return this.inner.close();
   }
 
-  create(session: UploadSession, ttlSeconds: number): Promise<void> {
+  create(session: UploadSession, ttlSeconds: number): Promise<boolean> {
     return this.traced('create', session.id, () => this.inner.create(session, ttlSeconds));
   }
 

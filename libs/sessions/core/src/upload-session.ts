@@ -18,14 +18,22 @@ export interface UploadSession {
   lease?: UploadLease;
   /** Incremented on every change; compareAndSet succeeds only against the version that was read. */
   version: number;
+  /**
+   * The upload is over (completed or cancelled) but its id must stay unknown: an id the registry signed
+   * (see UploadIds in @ocireg/contracts) would otherwise be taken for an upload issued and never written to.
+   */
+  ended?: boolean;
   createdAt: number;
   updatedAt: number;
 }
 
 /** The upload-session port. Every adapter passes the shared contract suite. */
 export interface UploadSessionStore {
-  /** Stores a new session (version as given) that expires after ttlSeconds without updates. */
-  create(session: UploadSession, ttlSeconds: number): Promise<void>;
+  /**
+   * Stores a new session (version as given) that expires after ttlSeconds without updates, unless one with its
+   * id exists, which stays as it is: returns whether it stored it (atomically: of two racing creates one wins).
+   */
+  create(session: UploadSession, ttlSeconds: number): Promise<boolean>;
   get(id: string): Promise<UploadSession | undefined>;
   /**
    * Replaces the session if its stored version still equals expectedVersion, refreshing its TTL; the stored

@@ -120,13 +120,12 @@ export class FileUploadSessionStore implements UploadSessionStore {
     for (const [id, entry] of this.live) if (entry.expiresAt <= now) this.live.delete(id);
   }
 
-  async create(session: UploadSession, ttlSeconds: number): Promise<void> {
+  async create(session: UploadSession, ttlSeconds: number): Promise<boolean> {
     assertValidId(session.id);
     const expiresAt = expiryFrom(ttlSeconds);
-    if (this.current(session.id)) {
-      throw new Error(`upload session already exists: ${session.id}`);
-    }
+    if (this.current(session.id)) return false;
     await this.put(session, expiresAt);
+    return true;
   }
 
   async get(id: string): Promise<UploadSession | undefined> {

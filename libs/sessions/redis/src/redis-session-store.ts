@@ -37,12 +37,10 @@ export class RedisUploadSessionStore extends RedisAdapter implements UploadSessi
     this.keyPrefix = options.keyPrefix ?? DEFAULT_UPLOAD_SESSION_KEY_PREFIX;
   }
 
-  async create(session: UploadSession, ttlSeconds: number): Promise<void> {
+  async create(session: UploadSession, ttlSeconds: number): Promise<boolean> {
     const ttlMs = toTtlMilliseconds(ttlSeconds);
     const result = await this.client.set(this.key(session.id), JSON.stringify(session), 'PX', ttlMs, 'NX');
-    if (result !== 'OK') {
-      throw new Error(`upload session already exists: ${session.id}`);
-    }
+    return result === 'OK';
   }
 
   async get(id: string): Promise<UploadSession | undefined> {

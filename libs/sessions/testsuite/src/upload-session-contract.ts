@@ -67,11 +67,28 @@ export function describeUploadSessionStoreContract(name: string, setup: () => Pr
       await expect(store.get(randomUUID())).resolves.toBeUndefined();
     });
 
-    it('rejects creating a session whose id already exists, and keeps the first', async () => {
+    it('refuses to create a session whose id already exists, and keeps the first', async () => {
       const first = sampleSession(newId());
-      await store.create(first, 60);
-      await expect(store.create({ ...first, repository: 'other/repo' }, 60)).rejects.toThrow();
+      await expect(store.create(first, 60)).resolves.toBe(true);
+      await expect(store.create({ ...first, repository: 'other/repo' }, 60)).resolves.toBe(false);
       await expect(store.get(first.id)).resolves.toEqual(first);
+    });
+
+    it('lets one of two racing creates of the same id win', async () => {
+      const id = newId();
+      const results = await Promise.all([store.create(sampleSession(id, { repository: 'one/repo' }), 60), store.create(sampleSession(id, { repository: 'two/repo' }), 60)]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results[0] ? 'one/repo' : 'two/repo';
+      await expect(store.get(id)).resolves.toMatchObject({ repository: winner });
+    });
+
+    it('keeps the mark of an ended session, which still blocks a create', async () => {
+      const session = sampleSession(newId());
+      await store.create(session, 60);
+      const ended = advance(session, { ended: true });
+      await expect(store.compareAndSet(session.id, session.version, ended, 60)).resolves.toBe(true);
+      await expect(store.get(session.id)).resolves.toEqual(ended);
+      await expect(store.create(sampleSession(session.id), 60)).resolves.toBe(false);
     });
 
     it('compareAndSet replaces the session when the version matches', async () => {
