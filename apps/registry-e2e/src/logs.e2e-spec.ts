@@ -59,12 +59,18 @@ describe.each<RunMode>(['distributed', 'embedded'])('structured logs (%s)', (mod
     expect(typeof access['durationMs']).toBe('number');
     expect(access['remoteAddress']).toBeDefined();
 
+    // The POST itself may ask no service (the gateway signs the upload's id); the upload's status does.
+    const statusId = `e2e-${randomBytes(6).toString('hex')}`;
+    const status = await fetch(`${registry.url}${response.headers.get('location')}?password=${password}`, {
+      headers: { 'x-request-id': statusId, authorization: `Bearer ${token}` },
+    });
+    expect(status.status).toBe(204);
     const services = mode === 'embedded' ? [gateway()] : registry.processes.filter((p) => p.name.endsWith('-service'));
     const handled = await eventually(
-      () => services.flatMap((p) => jsonLines(p).map((l): Line => ({ ...l, process: p.name }))).find((l) => l['msg'] === 'message handled' && l['requestId'] === requestId),
-      () => `a service line for ${requestId} in\n${all()}`,
+      () => services.flatMap((p) => jsonLines(p).map((l): Line => ({ ...l, process: p.name }))).find((l) => l['msg'] === 'message handled' && l['requestId'] === statusId),
+      () => `a service line for ${statusId} in\n${all()}`,
     );
-    expect(handled).toMatchObject({ subject: 'upload.start', outcome: 'ok', process: mode === 'embedded' ? 'registry' : 'upload-service' });
+    expect(handled).toMatchObject({ subject: 'upload.status', outcome: 'ok', process: mode === 'embedded' ? 'registry' : 'upload-service' });
 
     // A fresh id when the client sends none (or a bad one).
     const other = await fetch(`${registry.url}/v2/`, { headers: { 'x-request-id': 'not a sane id' } });

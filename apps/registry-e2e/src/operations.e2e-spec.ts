@@ -62,8 +62,10 @@ describe.each<RunMode>(['embedded', 'distributed'])('the operations listener (%s
         expect(sample(metrics, 'ocireg_http_request_bytes_total', { kind: 'uploads' })).toBeGreaterThanOrEqual(20_000);
         expect(sample(metrics, 'ocireg_http_response_bytes_total', { kind: 'manifest' })).toBeGreaterThan(0);
         expect(sample(metrics, 'ocireg_uploads_in_progress')).toBe(0);
-        expect(sample(metrics, 'ocireg_rpc_requests_total', { subject: 'upload.start' })).toBe(3);
-        expect(sample(metrics, 'ocireg_rpc_request_duration_seconds_count', { subject: 'upload.commit' })).toBe(3);
+        // Each blob in one POST under an id the gateway signed: one call (upload.complete), none to start it.
+        expect(sample(metrics, 'ocireg_rpc_requests_total', { subject: 'upload.complete' })).toBe(3);
+        expect(sample(metrics, 'ocireg_rpc_request_duration_seconds_count', { subject: 'upload.complete' })).toBe(3);
+        expect(metrics).not.toMatch(/ocireg_rpc_requests_total\{[^}]*subject="upload\.start"[^}]*\} [1-9]/);
         expect(sample(metrics, 'ocireg_storage_operation_duration_seconds_count', { operation: 'completeAppend' })).toBe(3);
       }
       if (name !== 'gateway-0') {
@@ -74,7 +76,7 @@ describe.each<RunMode>(['embedded', 'distributed'])('the operations listener (%s
         expect(metrics).toMatch(new RegExp(`ocireg_db_query_duration_seconds_count\\{operation="(${operations})"\\} [1-9]`));
       }
       if (name === 'upload-service' || name === 'registry') {
-        expect(sample(metrics, 'ocireg_messages_handled_total', { subject: 'upload.commit', outcome: 'ok' })).toBe(3);
+        expect(sample(metrics, 'ocireg_messages_handled_total', { subject: 'upload.complete', outcome: 'ok' })).toBe(3);
       }
       if (mode === 'distributed' && name !== 'gateway-0') {
         expect(metrics).toContain('ocireg_db_pool_connections{state="total"}');

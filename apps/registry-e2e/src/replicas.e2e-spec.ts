@@ -51,11 +51,14 @@ describe('stateless gateways (distributed)', () => {
     return Object.fromEntries(Object.entries(after).map(([subject, n]) => [subject, n - (before[subject] ?? 0)]).filter(([, n]) => n !== 0));
   }
 
-  it('a monolithic PUT (the whole blob as its body) takes one call to the upload service: upload.complete', async () => {
+  it('a POST then a monolithic PUT (the whole blob as its body) take one call to the upload service: upload.complete', async () => {
     const [a] = registry.urls as [string, string];
     const blob = randomBlob(3 * 1024 * 1024 + 7);
-    const start = await fetch(`${a}/v2/replicas/mono/blobs/uploads/`, { method: 'POST' });
     const before = await uploadCalls(0);
+    const start = await fetch(`${a}/v2/replicas/mono/blobs/uploads/`, { method: 'POST' });
+    expect(start.status).toBe(202);
+    // The gateway signed the upload's id itself.
+    expect(callsSince(before, await uploadCalls(0))).toEqual({});
     const done = await fetch(`${a}${start.headers.get('location')}?digest=${blob.digest}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream' },
@@ -250,4 +253,23 @@ describe('stateless gateways (distributed)', () => {
     expect((await fetch(`${a}/v2/${name}/manifests/${first.digest}`, { method: 'DELETE' })).status).toBe(202);
     expect(await soon(() => statusOnB(`manifests/${first.digest}`), 404)).toBe(404);
   }, 60_000);
+
+  it('without a shared secret, the POST stores the upload session (upload.start), and the push works the same', async () => {
+    const eager = await startDistributed({ env: { REGISTRY_HTTP_SECRET: '' } });
+    try {
+      const metrics = async () => (await fetch(`${eager.debugUrls['gateway-0']}/metrics`)).text();
+      const blob = randomBlob(1024 * 1024 + 3);
+      const start = await fetch(`${eager.url}/v2/replicas/eager/blobs/uploads/`, { method: 'POST' });
+      expect(start.status).toBe(202);
+      expect(await metrics()).toMatch(/^ocireg_rpc_requests_total\{[^}]*subject="upload\.start"[^}]*\} 1$/m);
+      const done = await fetch(`${eager.url}${start.headers.get('location')}?digest=${blob.digest}`, { method: 'PUT', body: blob.bytes });
+      expect(done.status).toBe(201);
+      const again = await fetch(`${eager.url}${start.headers.get('location')}?digest=${blob.digest}`, { method: 'PUT', body: blob.bytes });
+      expect(again.status).toBe(404);
+      const get = await fetch(`${eager.url}/v2/replicas/eager/blobs/${blob.digest}`);
+      expect(sha256(Buffer.from(await get.arrayBuffer()))).toBe(blob.digest);
+    } finally {
+      await eager.stop();
+    }
+  }, 120_000);
 });

@@ -100,6 +100,13 @@ export interface RegistryConfig {
     /** An unfinished upload expires after this long without activity (Distribution's uploadpurging age). */
     ttlSeconds: number;
     leaseSeconds: number;
+    /**
+     * REGISTRY_HTTP_SECRET (Distribution's http.secret): signs the upload ids the gateway issues itself at the
+     * POST (see UploadIds), the same on every replica. Unset: the embedded registry keeps one of its own in
+     * `secretFile`; the distributed one stores a session at every POST instead.
+     */
+    secret?: string;
+    secretFile?: string;
     /** Removing what expired uploads left in the content store, every intervalSeconds. */
     purge: { enabled: boolean; intervalSeconds: number };
   };
@@ -267,6 +274,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
 
   const ttlSeconds = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE', duration, 168 * 3600);
   const leaseSeconds = take('REGISTRY_UPLOAD_LEASE', duration, 15 * 60);
+  const secret = take<string | undefined>('REGISTRY_HTTP_SECRET', z.string().min(16, 'at least 16 characters'), undefined);
   const purgeEnabled = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_ENABLED', boolString, true);
   const purgeInterval = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_INTERVAL', duration, 24 * 3600);
   const maxSize = take('REGISTRY_VALIDATION_MANIFESTS_MAXSIZE', int(1024, 64 * 1024 * 1024), 4 * 1024 * 1024);
@@ -289,6 +297,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
     uploads: {
       ttlSeconds: Math.ceil(ttlSeconds),
       leaseSeconds: Math.ceil(leaseSeconds),
+      ...(secret !== undefined ? { secret } : embedded ? { secretFile: resolve(dataDir, 'http-secret') } : {}),
       purge: { enabled: purgeEnabled, intervalSeconds: purgeInterval },
     },
     manifests: { maxSize },

@@ -4,3 +4,5 @@ export { RegistryRpcClient, parseRequest } from './rpc';
 export type { RegistryRpc } from './rpc';
 export { RpcErrorFilter } from './rpc-error.filter';
 export const RPC_CLIENT = Symbol('RPC_CLIENT');
+export { UploadIds, uploadIdsFrom } from './upload-ids';
+export type { UploadIdSettings } from './upload-ids';

@@ -101,6 +101,8 @@ export async function startDistributed(options: StartOptions = {}): Promise<Test
       REGISTRY_DATABASE_URL: `postgres://postgres@${pgHost}:5432/ocireg_e2e_${id}`,
       REGISTRY_REDIS_KEYPREFIX: `ocireg-e2e-${id}:`,
       REGISTRY_NATS_SUBJECT_PREFIX: `e2e-${id}`,
+      // Shared by every replica, as a deployment's: the gateways sign upload ids (options.env may unset it).
+      REGISTRY_HTTP_SECRET: randomBytes(16).toString('hex'),
       ...storageEnv,
       ...options.env,
     };

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
-import { type BlobView, type RegistryRpc, UploadView } from '@ocireg/contracts';
+import { type BlobView, type RegistryRpc, type UploadIds, UploadView, uploadIdsFrom } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oci';
 import { type AppendState, type ContentStore, blobKey } from '@ocireg/storage';
@@ -26,14 +26,21 @@ interface Appended {
 @Injectable()
 export class UploadsHandler {
   private readonly hashes = new UploadHashes();
+  /** With a secret, upload ids are issued here (no call at the POST); see UploadIds. */
+  private readonly ids: UploadIds | undefined;
 
   constructor(
     @Inject(Tokens.config) private readonly config: RegistryConfig,
     @Inject(Tokens.rpc) private readonly rpc: RegistryRpc,
     @Inject(Tokens.contentStore) private readonly store: ContentStore,
-  ) {}
+  ) {
+    this.ids = uploadIdsFrom(config.uploads);
+  }
 
-  /** POST /v2/<name>/blobs/uploads/ : start an upload, a monolithic upload (?digest=) or a mount (?mount=&from=). */
+  /**
+   * POST /v2/<name>/blobs/uploads/ : start an upload, a monolithic upload (?digest=) or a mount (?mount=&from=).
+   * With signed ids the upload service hears of the upload only at its first write.
+   */
   async start(name: string, caller: Caller, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const query = queryOf(request);
     if (query['mount'] !== undefined) {
@@ -49,15 +56,16 @@ export class UploadsHandler {
     }
     if (query['digest'] !== undefined) {
       const wanted = requireDigest(query['digest']);
+      if (this.ids) return sendCreated(reply, name, await this.completeUpload(name, this.ids.issue(name), wanted, undefined, request));
       const upload = await this.rpc.call('upload.start', { repository: name, claim: true });
       return sendCreated(reply, name, await this.finish(name, upload, wanted, bodyIf(request)));
     }
     discardBody(request);
-    const upload = await this.rpc.call('upload.start', { repository: name, claim: false });
+    const id = this.ids ? this.ids.issue(name) : (await this.rpc.call('upload.start', { repository: name, claim: false })).id;
     const headers: Record<string, string | number> = {
-      location: uploadLocation(name, upload.id),
+      location: uploadLocation(name, id),
       range: uploadRange(0),
-      'docker-upload-uuid': upload.id,
+      'docker-upload-uuid': id,
     };
     if (this.config.storage.driver === 's3') {
       // Any chunk size works; chunks of at least one S3 part avoid re-reading a partial part per PATCH.
@@ -153,14 +161,25 @@ export class UploadsHandler {
   async complete(name: string, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const wanted = requireDigest(queryOf(request)['digest']);
     const range = parseContentRange(request.headers['content-range']);
+    sendCreated(reply, name, await this.completeUpload(name, id, wanted, range, request));
+  }
+
+  /** The request's body (if any) as the upload's last chunk, then verify and commit (see complete). */
+  private async completeUpload(
+    name: string,
+    id: string,
+    wanted: { digest: string; algorithm: DigestAlgorithm },
+    range: ContentRange | undefined,
+    request: FastifyRequest,
+  ): Promise<BlobView> {
     if (range === undefined && wanted.algorithm === 'sha256') {
       const done = hasBody(request)
         ? await this.completeWhole(name, id, wanted, bodyOf(request))
         : await this.completeHashed(name, id, wanted.digest);
-      if (done) return sendCreated(reply, name, done);
+      if (done) return done;
     }
     const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
-    sendCreated(reply, name, await this.finish(name, upload, wanted, bodyIf(request), range));
+    return this.finish(name, upload, wanted, bodyIf(request), range);
   }
 
   /**

@@ -8,6 +8,7 @@ import { JournalMetadata } from '@ocireg/metadata-journal';
 import { FileUploadSessionStore } from '@ocireg/sessions-file';
 import { FilesystemContentStore } from '@ocireg/storage-fs';
 import { type AppendState, blobKey } from '@ocireg/storage';
+import { UploadIds, uploadIdsFrom } from '@ocireg/contracts';
 import { UploadService } from './upload.service';
 
 const REPO = 'team/app';
@@ -48,22 +49,29 @@ describe('UploadService', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A whole object as the gateway writes it from a PUT's body. */
+  async function wholeObject(bytes: Buffer): Promise<string> {
+    const key = blobKey(`whole-${Math.random().toString(16).slice(2)}`);
+    await store.completeAppend(key, await store.startAppend(key), Readable.from([bytes]));
+    return key;
+  }
+
+  /** Appends `bytes` to an upload under a lease, as a PATCH does. */
+  async function patch(id: string, bytes: Buffer): Promise<void> {
+    const view = await uploads.claim(REPO, id, undefined);
+    const append = await store.append(view.storageKey, view.append as never, Readable.from([bytes]));
+    await uploads.advance({ repository: REPO, id, leaseToken: view.leaseToken ?? '', append });
+  }
+
+  /** A first chunk as the gateway writes it: appended (unfinished) to an object of its own. */
+  async function ownChunk(bytes: Buffer): Promise<{ storageKey: string; append: AppendState }> {
+    const storageKey = blobKey(`own-${Math.random().toString(16).slice(2)}`);
+    const append = await store.append(storageKey, await store.startAppend(storageKey), Readable.from([bytes]));
+    return { storageKey, append };
+  }
+
   /** upload.complete: the one-call completion of an upload (see the contract). */
   describe('complete', () => {
-    /** A whole object as the gateway writes it from a PUT's body. */
-    async function wholeObject(bytes: Buffer): Promise<string> {
-      const key = blobKey(`whole-${Math.random().toString(16).slice(2)}`);
-      await store.completeAppend(key, await store.startAppend(key), Readable.from([bytes]));
-      return key;
-    }
-
-    /** Appends `bytes` to an upload under a lease, as a PATCH does. */
-    async function patch(id: string, bytes: Buffer): Promise<void> {
-      const view = await uploads.claim(REPO, id, undefined);
-      const append = await store.append(view.storageKey, view.append as never, Readable.from([bytes]));
-      await uploads.advance({ repository: REPO, id, leaseToken: view.leaseToken ?? '', append });
-    }
-
     it('commits a whole object sent along when the upload holds nothing, and leaves no session behind', async () => {
       const bytes = Buffer.from('the whole blob in the PUT');
       const { id } = await uploads.start(REPO, false);
@@ -218,13 +226,6 @@ describe('UploadService', () => {
 
   /** upload.adopt: the first chunk written by the gateway into an object of its own, made the upload's. */
   describe('adopt', () => {
-    /** A first chunk as the gateway writes it: appended (unfinished) to an object of its own. */
-    async function ownChunk(bytes: Buffer): Promise<{ storageKey: string; append: AppendState }> {
-      const storageKey = blobKey(`own-${Math.random().toString(16).slice(2)}`);
-      const append = await store.append(storageKey, await store.startAppend(storageKey), Readable.from([bytes]));
-      return { storageKey, append };
-    }
-
     it("makes the gateway's object the upload's: later chunks append to it and the commit records it", async () => {
       const { id } = await uploads.start(REPO, false);
       const own = await ownChunk(Buffer.from('first '));
@@ -281,6 +282,126 @@ describe('UploadService', () => {
       await expect(uploads.adopt({ repository: REPO, id: 'no-such-upload', ...own })).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
       const { id } = await uploads.start('other/repo', false);
       await expect(uploads.adopt({ repository: REPO, id, ...own })).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+    });
+  });
+
+  /** Signed upload ids (UploadIds): issued by the gateway, stored here only at the first write. */
+  describe('signed ids', () => {
+    let ids: UploadIds;
+
+    beforeEach(() => {
+      ids = uploadIdsFrom(loadConfig({ REGISTRY_DATA_DIR: dir }, 'embedded').uploads) as UploadIds;
+    });
+
+    const unknown = { code: 'BLOB_UPLOAD_UNKNOWN' };
+
+    it('an id issued for the repository is an empty upload with nothing stored', async () => {
+      const id = ids.issue(REPO);
+      await expect(uploads.status(REPO, id)).resolves.toEqual({ id, offset: 0 });
+      expect(await sessions.get(id)).toBeUndefined();
+    });
+
+    it('an id of another repository, altered, expired or signed with another secret: BLOB_UPLOAD_UNKNOWN', async () => {
+      const id = ids.issue(REPO);
+      await expect(uploads.status('other/repo', id)).rejects.toMatchObject(unknown);
+      const altered = `${id.slice(0, 10)}${id[10] === '0' ? '1' : '0'}${id.slice(11)}`;
+      await expect(uploads.status(REPO, altered)).rejects.toMatchObject(unknown);
+      const ttl = loadConfig({ REGISTRY_DATA_DIR: dir }, 'embedded').uploads.ttlSeconds;
+      await expect(uploads.status(REPO, ids.issue(REPO, Date.now() - ttl * 1000 - 1000))).rejects.toMatchObject(unknown);
+      await expect(uploads.status(REPO, new UploadIds('another secret of some length', ttl).issue(REPO))).rejects.toMatchObject(unknown);
+    });
+
+    it('a whole object commits without a session ever stored; the id is unknown from then on', async () => {
+      const id = ids.issue(REPO);
+      const bytes = Buffer.from('pushed with a POST and one PUT');
+      const digest = digestOf(bytes);
+      const object = await wholeObject(bytes);
+      const { blob } = await uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length, object });
+      expect(blob).toEqual({ digest, size: bytes.length, storageKey: object });
+      expect(await sessions.get(id)).toMatchObject({ id, ended: true });
+      await expect(uploads.status(REPO, id)).rejects.toMatchObject(unknown);
+      await expect(uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length, object: await wholeObject(bytes) })).rejects.toMatchObject(unknown);
+      await expect(uploads.adopt({ repository: REPO, id, ...(await ownChunk(bytes)) })).rejects.toMatchObject(unknown);
+      await expect(uploads.cancel(REPO, id)).rejects.toMatchObject(unknown);
+    });
+
+    it('chunks store the session at the first; the commit leaves the mark that keeps the id unknown', async () => {
+      const id = ids.issue(REPO);
+      await expect(uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('first '))) })).resolves.toEqual({ offset: 6, adopted: true });
+      await patch(id, Buffer.from('second'));
+      const bytes = Buffer.from('first second');
+      const digest = digestOf(bytes);
+      const { blob } = await uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length });
+      expect(await readAll(await store.read(blob?.storageKey ?? ''))).toEqual(bytes);
+      expect(await sessions.get(id)).toMatchObject({ ended: true });
+      await expect(uploads.claim(REPO, id, undefined)).rejects.toMatchObject(unknown);
+    });
+
+    it('a first claim (a chunk the long way) stores the session under its lease', async () => {
+      const id = ids.issue(REPO);
+      const view = await uploads.claim(REPO, id, 0);
+      expect(view.leaseToken).toBeDefined();
+      expect(await sessions.get(id)).toMatchObject({ id, repository: REPO, version: 1, lease: { token: view.leaseToken } });
+      await expect(uploads.claim(REPO, id, 0)).rejects.toMatchObject({ code: 'RANGE_INVALID' });
+    });
+
+    it('of two racing first chunks one is adopted; the other is refused or told the offset', async () => {
+      const id = ids.issue(REPO);
+      const results = await Promise.allSettled([
+        uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('one'))) }),
+        uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('three'))) }),
+      ]);
+      const adopted = results.filter((r) => r.status === 'fulfilled' && r.value.adopted);
+      expect(adopted).toHaveLength(1);
+      const other = results.find((r) => !(r.status === 'fulfilled' && r.value.adopted));
+      if (other?.status === 'rejected') expect(other.reason).toMatchObject({ code: 'RANGE_INVALID' });
+      else expect(other?.value).toMatchObject({ adopted: false });
+    });
+
+    it('a whole object after a first chunk went elsewhere: answers the offset, commits nothing', async () => {
+      const id = ids.issue(REPO);
+      await uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('chunk'))) });
+      const bytes = Buffer.from('whole');
+      const digest = digestOf(bytes);
+      await expect(uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: 5, object: await wholeObject(bytes) })).resolves.toEqual({ offset: 5 });
+      expect(await metadata.blobs.findLinkedBlob(REPO, digest)).toBeUndefined();
+    });
+
+    it('a cancelled id is unknown: no chunk starts it again', async () => {
+      const fresh = ids.issue(REPO);
+      await expect(uploads.cancel(REPO, fresh)).resolves.toBe(true);
+      await expect(uploads.adopt({ repository: REPO, id: fresh, ...(await ownChunk(Buffer.from('late'))) })).rejects.toMatchObject(unknown);
+
+      const started = ids.issue(REPO);
+      const own = await ownChunk(Buffer.from('written'));
+      await uploads.adopt({ repository: REPO, id: started, ...own });
+      await expect(uploads.cancel(REPO, started)).resolves.toBe(true);
+      await expect(uploads.status(REPO, started)).rejects.toMatchObject(unknown);
+      // The cancelled upload's bytes are gone.
+      await expect(store.completeAppend(own.storageKey, own.append)).rejects.toThrow();
+    });
+
+    it('a digest that does not match: DIGEST_INVALID, the object removed, the id unknown', async () => {
+      const id = ids.issue(REPO);
+      const bytes = Buffer.from('not what was announced');
+      const object = await wholeObject(bytes);
+      await expect(
+        uploads.complete({ repository: REPO, id, digest: digestOf(Buffer.from('other')), computedDigest: digestOf(bytes), size: bytes.length, object }),
+      ).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+      expect(await store.stat(object)).toBeUndefined();
+      await expect(uploads.status(REPO, id)).rejects.toMatchObject(unknown);
+    });
+
+    it('a commit that fails leaves the id as it was: the same call succeeds once the metadata store works again', async () => {
+      const id = ids.issue(REPO);
+      const bytes = Buffer.from('retried');
+      const digest = digestOf(bytes);
+      const object = await wholeObject(bytes);
+      const commitBlob = jest.spyOn(metadata.blobs, 'commitBlob').mockRejectedValueOnce(new Error('database unavailable'));
+      await expect(uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length, object })).rejects.toThrow('database unavailable');
+      expect(await sessions.get(id)).toBeUndefined();
+      commitBlob.mockRestore();
+      await expect(uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length, object })).resolves.toMatchObject({ blob: { digest } });
     });
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { RegistryConfig, Tokens } from '@ocireg/config';
-import type { BlobView, RequestOf, UploadView } from '@ocireg/contracts';
+import { type BlobView, type RequestOf, type UploadView, UploadIds, uploadIdsFrom } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import type { Metadata } from '@ocireg/metadata';
 import type { UploadSession, UploadSessionStore } from '@ocireg/sessions';
@@ -11,17 +11,25 @@ import { type AppendState, type ContentStore, blobKey } from '@ocireg/storage';
  * Upload sessions: offsets, leases and commits. The bytes never come here: the gateway streams them into the
  * content store under a lease taken from this service, then reports the new append state. Everything lives
  * in the session store, so any replica of the gateway or of this service can continue any upload.
+ *
+ * With a secret configured, the gateway issues signed upload ids itself (UploadIds): a signed id without a
+ * session is an upload not yet written to, a "fresh" one (version 0, not stored). The first change stores its
+ * session (create: of two racing first changes one wins); its end leaves a mark (ended) so that the id stays
+ * unknown afterwards.
  */
 @Injectable()
 export class UploadService {
   private readonly logger = new Logger('UploadService');
+  private readonly ids: UploadIds | undefined;
 
   constructor(
     @Inject(Tokens.config) private readonly config: RegistryConfig,
     @Inject(Tokens.uploadSessions) private readonly sessions: UploadSessionStore,
     @Inject(Tokens.contentStore) private readonly store: ContentStore,
     @Inject(Tokens.metadata) private readonly metadata: Metadata,
-  ) {}
+  ) {
+    this.ids = uploadIdsFrom(config.uploads);
+  }
 
   async start(repository: string, claim: boolean): Promise<UploadView> {
     const id = randomUUID();
@@ -38,7 +46,7 @@ export class UploadService {
       updatedAt: now,
       lease: claim ? this.newLease() : undefined,
     };
-    await this.sessions.create(session, this.config.uploads.ttlSeconds);
+    if (!(await this.sessions.create(session, this.config.uploads.ttlSeconds))) throw new Error(`upload id ${id} is taken`);
     return view(session);
   }
 
@@ -83,13 +91,13 @@ export class UploadService {
     }
     const append = request.append as AppendState;
     await this.replace(session, this.touch(session, { storageKey: request.storageKey, append }));
-    await this.discardAppend(session, session.append);
+    if (!isFresh(session)) await this.discardAppend(session, session.append);
     return { offset: append.size, adopted: true };
   }
 
   async release(repository: string, id: string, leaseToken: string): Promise<boolean> {
     const session = await this.sessions.get(id);
-    if (!session || session.repository !== repository || session.lease?.token !== leaseToken) return false;
+    if (!session || session.ended || session.repository !== repository || session.lease?.token !== leaseToken) return false;
     return this.sessions.compareAndSet(id, session.version, this.touch(session, { lease: undefined }), this.config.uploads.ttlSeconds);
   }
 
@@ -100,7 +108,7 @@ export class UploadService {
   async commit(request: RequestOf<'upload.commit'>): Promise<BlobView> {
     const session = await this.loadLeased(request.repository, request.id, request.leaseToken);
     if (request.computedDigest !== request.digest) {
-      await this.sessions.delete(session.id);
+      await this.end(session);
       await this.store.delete(session.storageKey);
       throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
         expected: request.digest,
@@ -116,7 +124,7 @@ export class UploadService {
       // The same content was already stored: keep one copy.
       await this.store.delete(session.storageKey);
     }
-    await this.sessions.delete(session.id);
+    await this.end(session);
     return blob;
   }
 
@@ -127,21 +135,30 @@ export class UploadService {
    * that raced with it finds the upload gone when it reports (upload.advance), its bytes discarded with the
    * upload's unfinished object.
    */
-  async complete(request: RequestOf<'upload.complete'>): Promise<{ blob?: BlobView; offset?: number }> {
+  async complete(request: RequestOf<'upload.complete'>, retried = false): Promise<{ blob?: BlobView; offset?: number }> {
     const session = await this.load(request.repository, request.id);
     const held = request.object === undefined ? request.size : 0;
     if (session.append.size !== held) return { offset: session.append.size };
     if (session.lease && session.lease.expiresAt > Date.now()) {
       throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', { offset: session.append.size });
     }
+    let current = session;
     let leaseToken: string | undefined;
     if (request.object === undefined) {
-      const leased = this.touch(session, { lease: this.newLease() });
-      await this.replace(session, leased);
-      leaseToken = leased.lease?.token;
+      current = this.touch(session, { lease: this.newLease() });
+      await this.replace(session, current);
+      leaseToken = current.lease?.token;
+    } else if (isFresh(session)) {
+      // Nothing stored yet: the mark that ends the upload is stored first, so that no first chunk starts it
+      // meanwhile (one that did wins, and this goes the way of an upload holding bytes).
+      current = this.endMark(session);
+      if (!(await this.sessions.create(current, this.config.uploads.ttlSeconds))) {
+        if (retried) throw new RegistryError('RANGE_INVALID', 'another request changed this upload', { offset: 0 });
+        return this.complete(request, true);
+      }
     }
     if (request.computedDigest !== request.digest) {
-      await this.sessions.delete(session.id);
+      await this.end(current);
       await this.discardContent(session, request.object);
       throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
         expected: request.digest,
@@ -157,27 +174,47 @@ export class UploadService {
     } catch (error) {
       // The upload stays as it was, free for a retry.
       if (leaseToken !== undefined) await this.release(session.repository, session.id, leaseToken).catch(() => false);
+      else if (current.ended) await this.sessions.delete(session.id).catch(() => false);
       throw error;
     }
     const { blob, created } = committed;
     await Promise.all([
       !created && blob.storageKey !== storageKey ? this.store.delete(storageKey) : undefined,
-      this.sessions.delete(session.id),
+      current.ended ? undefined : this.end(current),
       // The whole object replaced the upload's own (empty) one: nothing of that may stay behind.
-      request.object !== undefined ? this.discardAppend(session, session.append) : undefined,
+      request.object !== undefined && !isFresh(session) ? this.discardAppend(session, session.append) : undefined,
     ]);
     return { blob };
   }
 
   async cancel(repository: string, id: string): Promise<boolean> {
-    const session = await this.load(repository, id);
-    await this.discard(session, session.append);
+    const ended = await this.end(await this.load(repository, id));
+    if (ended && !isFresh(ended)) await this.discardAppend(ended, ended.append);
     return true;
   }
 
-  private async discard(session: UploadSession, append: AppendState): Promise<void> {
-    await this.sessions.delete(session.id);
-    await this.discardAppend(session, append);
+  /**
+   * Ends an upload: its session goes, or for a signed id (see UploadIds) becomes the mark that keeps the id
+   * unknown. Returns the state it ended (undefined when another request ended it first), whose bytes the
+   * caller discards if they are garbage.
+   */
+  private async end(session: UploadSession): Promise<UploadSession | undefined> {
+    if (!this.ids || !UploadIds.isSigned(session.id)) return (await this.sessions.delete(session.id)) ? session : undefined;
+    const ttl = this.config.uploads.ttlSeconds;
+    let current: UploadSession | undefined = session;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (current?.ended) return undefined;
+      const ended = current === undefined || isFresh(current)
+        ? await this.sessions.create(this.endMark(current ?? session), ttl)
+        : await this.sessions.compareAndSet(current.id, current.version, this.endMark(current), ttl);
+      if (ended) return current ?? session;
+      current = await this.sessions.get(session.id);
+    }
+    throw new Error(`upload ${session.id} kept changing while it was being ended`);
+  }
+
+  private endMark(session: UploadSession): UploadSession {
+    return { ...this.touch(session, { lease: undefined }), ended: true };
   }
 
   private async discardAppend(session: UploadSession, append: AppendState): Promise<void> {
@@ -191,13 +228,20 @@ export class UploadService {
   /** What a failed upload.complete stored: the whole object sent along, else the upload's unfinished one. */
   private async discardContent(session: UploadSession, object: string | undefined): Promise<void> {
     if (object !== undefined) await this.store.delete(object);
-    await this.discardAppend(session, session.append);
+    if (!isFresh(session)) await this.discardAppend(session, session.append);
   }
 
+  /** The upload's session: the stored one, or for a signed id issued for this repository and never written to, a fresh one. */
   private async load(repository: string, id: string): Promise<UploadSession> {
-    const session = /^[a-zA-Z0-9-]{1,64}$/.test(id) ? await this.sessions.get(id) : undefined;
-    if (!session || session.repository !== repository) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
-    return session;
+    const stored = /^[a-zA-Z0-9-]{1,64}$/.test(id) ? await this.sessions.get(id) : undefined;
+    if (stored) {
+      if (stored.ended || stored.repository !== repository) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
+      return stored;
+    }
+    const issuedAt = this.ids?.issuedAt(repository, id);
+    if (issuedAt === undefined) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
+    const storageKey = blobKey(id);
+    return { id, repository, storageKey, append: await this.store.startAppend(storageKey), version: 0, createdAt: issuedAt, updatedAt: issuedAt };
   }
 
   private async loadLeased(repository: string, id: string, leaseToken: string): Promise<UploadSession> {
@@ -208,8 +252,10 @@ export class UploadService {
     return session;
   }
 
+  /** Stores `next` in place of `current` if nothing changed it meanwhile (a fresh upload: if none stored it meanwhile). */
   private async replace(current: UploadSession, next: UploadSession): Promise<void> {
-    const replaced = await this.sessions.compareAndSet(current.id, current.version, next, this.config.uploads.ttlSeconds);
+    const ttl = this.config.uploads.ttlSeconds;
+    const replaced = isFresh(current) ? await this.sessions.create(next, ttl) : await this.sessions.compareAndSet(current.id, current.version, next, ttl);
     if (!replaced) throw new RegistryError('RANGE_INVALID', 'another request changed this upload', { offset: current.append.size });
   }
 
@@ -220,6 +266,11 @@ export class UploadService {
   private newLease(): { token: string; expiresAt: number } {
     return { token: randomBytes(16).toString('hex'), expiresAt: Date.now() + this.config.uploads.leaseSeconds * 1000 };
   }
+}
+
+/** An upload issued with a signed id and never written to: nothing of it is stored (see UploadIds). */
+function isFresh(session: UploadSession): boolean {
+  return session.version === 0;
 }
 
 function view(session: UploadSession): UploadView {
