@@ -209,6 +209,8 @@ async function startDistributed(options: LaunchOptions): Promise<RegistryHandle>
     REGISTRY_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
     REGISTRY_REDIS_KEYPREFIX: redisPrefix,
     REGISTRY_NATS_SUBJECT_PREFIX: `bench-${id}`,
+    // As a deployment of several replicas sets it (the compose file and the Kubernetes Secret have it).
+    REGISTRY_HTTP_SECRET: randomBytes(16).toString('hex'),
     REGISTRY_STORAGE: 'filesystem',
     REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(dir, 'content'),
   };
@@ -228,7 +230,7 @@ async function startDistributed(options: LaunchOptions): Promise<RegistryHandle>
     'distributed',
     `http://127.0.0.1:${port}`,
     children,
-    `ocireg distributed (gateway + blob, manifest and upload services, 4 processes over NATS 127.0.0.1:4222, Postgres database ${database}, Redis prefix ${redisPrefix}, filesystem content), ${logNote(options)}; NATS, Postgres and Redis are not counted in CPU or memory`,
+    `ocireg distributed (gateway + blob, manifest and upload services, 4 processes over NATS 127.0.0.1:4222, Postgres database ${database}, Redis prefix ${redisPrefix}, filesystem content, REGISTRY_HTTP_SECRET set), ${logNote(options)}; NATS, Postgres and Redis are not counted in CPU or memory`,
     cleanup,
   );
 }

@@ -63,4 +63,10 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ include "ocireg.secretName" . }}
       key: s3-secret-key
+- name: REGISTRY_HTTP_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ocireg.secretName" . }}
+      key: http-secret
+      optional: true
 {{- end -}}
