@@ -136,19 +136,22 @@ export class UploadService {
    * upload's unfinished object.
    */
   async complete(request: RequestOf<'upload.complete'>, retried = false): Promise<{ blob?: BlobView; offset?: number }> {
-    const session = await this.load(request.repository, request.id);
+    // A whole object for a signed id, most often one never written to: the mark that ends the upload is stored
+    // at once, which also tells that nothing was stored before it (else the upload is read as usual).
+    const claimed = request.object !== undefined && !retried ? await this.claimFresh(request.repository, request.id) : undefined;
+    const session = claimed?.fresh ?? (await this.load(request.repository, request.id));
     const held = request.object === undefined ? request.size : 0;
     if (session.append.size !== held) return { offset: session.append.size };
     if (session.lease && session.lease.expiresAt > Date.now()) {
       throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', { offset: session.append.size });
     }
-    let current = session;
+    let current = claimed?.mark ?? session;
     let leaseToken: string | undefined;
     if (request.object === undefined) {
       current = this.touch(session, { lease: this.newLease() });
       await this.replace(session, current);
       leaseToken = current.lease?.token;
-    } else if (isFresh(session)) {
+    } else if (!claimed && isFresh(session)) {
       // Nothing stored yet: the mark that ends the upload is stored first, so that no first chunk starts it
       // meanwhile (one that did wins, and this goes the way of an upload holding bytes).
       current = this.endMark(session);
@@ -213,6 +216,14 @@ export class UploadService {
     throw new Error(`upload ${session.id} kept changing while it was being ended`);
   }
 
+  /** For a signed id issued for `repository`: its fresh session and the mark ending it, if the mark could be stored first. */
+  private async claimFresh(repository: string, id: string): Promise<{ fresh: UploadSession; mark: UploadSession } | undefined> {
+    const fresh = await this.freshSession(repository, id);
+    if (!fresh) return undefined;
+    const mark = this.endMark(fresh);
+    return (await this.sessions.create(mark, this.config.uploads.ttlSeconds)) ? { fresh, mark } : undefined;
+  }
+
   private endMark(session: UploadSession): UploadSession {
     return { ...this.touch(session, { lease: undefined }), ended: true };
   }
@@ -238,8 +249,15 @@ export class UploadService {
       if (stored.ended || stored.repository !== repository) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
       return stored;
     }
+    const fresh = await this.freshSession(repository, id);
+    if (!fresh) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
+    return fresh;
+  }
+
+  /** The session of an upload issued with a signed id and never written to, if `id` is one this registry issued for `repository`. */
+  private async freshSession(repository: string, id: string): Promise<UploadSession | undefined> {
     const issuedAt = this.ids?.issuedAt(repository, id);
-    if (issuedAt === undefined) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
+    if (issuedAt === undefined) return undefined;
     const storageKey = blobKey(id);
     return { id, repository, storageKey, append: await this.store.startAppend(storageKey), version: 0, createdAt: issuedAt, updatedAt: issuedAt };
   }
