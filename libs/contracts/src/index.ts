@@ -4,5 +4,5 @@ export { RegistryRpcClient, parseRequest } from './rpc';
 export type { RegistryRpc } from './rpc';
 export { RpcErrorFilter } from './rpc-error.filter';
 export const RPC_CLIENT = Symbol('RPC_CLIENT');
-export { UploadIds, uploadIdsFrom } from './upload-ids';
+export { UploadIds, uploadIdsFrom, UNSTARTED_SECONDS } from './upload-ids';
 export type { UploadIdSettings } from './upload-ids';

@@ -33,6 +33,18 @@ describe('UploadIds', () => {
     expect(ids.issuedAt('team/app', ids.issue('team/app', now + 3600 * 1000), now)).toBeUndefined();
   });
 
+  it('an ended upload keeps its mark for as long as its id is valid (and the clock skew allowed), then not at all', () => {
+    const now = Date.UTC(2026, 10, 30, 12);
+    expect(ids.markSeconds(now, now)).toBe(3600 + 300);
+    expect(ids.markSeconds(now - 3000 * 1000, now)).toBe(600 + 300);
+    expect(ids.markSeconds(now - 3600 * 1000, now)).toBe(0);
+  });
+
+  it('an id is valid for an hour without a first write, or the upload TTL if shorter', () => {
+    expect((uploadIdsFrom({ secret: 'a secret of sixteen or more', ttlSeconds: 168 * 3600 }) as UploadIds).validSeconds).toBe(3600);
+    expect((uploadIdsFrom({ secret: 'a secret of sixteen or more', ttlSeconds: 600 }) as UploadIds).validSeconds).toBe(600);
+  });
+
   it('refuses a secret shorter than 16 characters', () => {
     expect(() => new UploadIds('short', 60)).toThrow(/16/);
   });

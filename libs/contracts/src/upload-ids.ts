@@ -13,7 +13,12 @@ const NONCE_DIGITS = 14;
 const TIME_DIGITS = 8;
 const MAC_DIGITS = 8;
 /** How far in the future an issue time may lie (replicas' clocks differ a little). */
-const CLOCK_SKEW_SECONDS = 300;
+export const CLOCK_SKEW_SECONDS = 300;
+/**
+ * How long an issued id stays valid without a first write (at most the upload TTL): clients write right after
+ * the POST, and the mark left by an upload that ended has to outlive its id's validity, no longer.
+ */
+export const UNSTARTED_SECONDS = 3600;
 
 /**
  * Upload ids that prove themselves, so that starting an upload costs no call and no write: the gateway issues
@@ -26,10 +31,10 @@ const CLOCK_SKEW_SECONDS = 300;
 export class UploadIds {
   private readonly key: Buffer;
 
-  /** `secret`: the registry's HTTP secret; `ttlSeconds`: how long an issued id stays valid unused. */
+  /** `secret`: the registry's HTTP secret; `validSeconds`: how long an issued id stays valid without a first write. */
   constructor(
     secret: string,
-    private readonly ttlSeconds: number,
+    readonly validSeconds: number,
   ) {
     if (secret.length < 16) throw new Error('the HTTP secret must be at least 16 characters');
     this.key = Buffer.from(secret, 'utf8');
@@ -60,8 +65,17 @@ export class UploadIds {
     const given = Buffer.from(digits.slice(body.length), 'hex');
     if (!timingSafeEqual(given, Buffer.from(this.mac(repository, body), 'hex'))) return undefined;
     const issued = parseInt(body.slice(NONCE_DIGITS), 16) * 1000;
-    if (issued > now + CLOCK_SKEW_SECONDS * 1000 || issued + this.ttlSeconds * 1000 <= now) return undefined;
+    if (issued > now + CLOCK_SKEW_SECONDS * 1000 || issued + this.validSeconds * 1000 <= now) return undefined;
     return issued;
+  }
+
+  /**
+   * How long the mark of an ended upload issued at `issuedAt` must stay (seconds, with the clock skew allowed),
+   * or 0 when its id is no longer valid anyway and the session can simply go.
+   */
+  markSeconds(issuedAt: number, now = Date.now()): number {
+    const left = Math.ceil((issuedAt + this.validSeconds * 1000 - now) / 1000);
+    return left > 0 ? left + CLOCK_SKEW_SECONDS : 0;
   }
 
   private mac(repository: string, body: string): string {
@@ -74,14 +88,16 @@ export interface UploadIdSettings {
   secret?: string;
   /** Read, or created with a random secret when missing (the embedded registry: one process, its data dir). */
   secretFile?: string;
+  /** The upload TTL: a signed id stays valid unused for this long, or UNSTARTED_SECONDS if shorter. */
   ttlSeconds: number;
 }
 
 /** The signer of upload ids for these settings; undefined when no secret is configured (sessions are then stored at the POST). */
 export function uploadIdsFrom(settings: UploadIdSettings): UploadIds | undefined {
-  if (settings.secret !== undefined) return new UploadIds(settings.secret, settings.ttlSeconds);
+  const validSeconds = Math.min(settings.ttlSeconds, UNSTARTED_SECONDS);
+  if (settings.secret !== undefined) return new UploadIds(settings.secret, validSeconds);
   if (settings.secretFile === undefined) return undefined;
-  return new UploadIds(readOrCreateSecret(settings.secretFile), settings.ttlSeconds);
+  return new UploadIds(readOrCreateSecret(settings.secretFile), validSeconds);
 }
 
 function readOrCreateSecret(file: string): string {

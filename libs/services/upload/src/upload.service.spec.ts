@@ -8,7 +8,7 @@ import { JournalMetadata } from '@ocireg/metadata-journal';
 import { FileUploadSessionStore } from '@ocireg/sessions-file';
 import { FilesystemContentStore } from '@ocireg/storage-fs';
 import { type AppendState, blobKey } from '@ocireg/storage';
-import { UploadIds, uploadIdsFrom } from '@ocireg/contracts';
+import { UNSTARTED_SECONDS, UploadIds, uploadIdsFrom } from '@ocireg/contracts';
 import { UploadService } from './upload.service';
 
 const REPO = 'team/app';
@@ -306,9 +306,10 @@ describe('UploadService', () => {
       await expect(uploads.status('other/repo', id)).rejects.toMatchObject(unknown);
       const altered = `${id.slice(0, 10)}${id[10] === '0' ? '1' : '0'}${id.slice(11)}`;
       await expect(uploads.status(REPO, altered)).rejects.toMatchObject(unknown);
-      const ttl = loadConfig({ REGISTRY_DATA_DIR: dir }, 'embedded').uploads.ttlSeconds;
-      await expect(uploads.status(REPO, ids.issue(REPO, Date.now() - ttl * 1000 - 1000))).rejects.toMatchObject(unknown);
-      await expect(uploads.status(REPO, new UploadIds('another secret of some length', ttl).issue(REPO))).rejects.toMatchObject(unknown);
+      // Valid for an hour without a first write.
+      await expect(uploads.status(REPO, ids.issue(REPO, Date.now() - (UNSTARTED_SECONDS - 60) * 1000))).resolves.toMatchObject({ offset: 0 });
+      await expect(uploads.status(REPO, ids.issue(REPO, Date.now() - (UNSTARTED_SECONDS + 1) * 1000))).rejects.toMatchObject(unknown);
+      await expect(uploads.status(REPO, new UploadIds('another secret of some length', UNSTARTED_SECONDS).issue(REPO))).rejects.toMatchObject(unknown);
     });
 
     it('a whole object commits without a session ever stored; the id is unknown from then on', async () => {
@@ -335,6 +336,21 @@ describe('UploadService', () => {
       expect(await readAll(await store.read(blob?.storageKey ?? ''))).toEqual(bytes);
       expect(await sessions.get(id)).toMatchObject({ ended: true });
       await expect(uploads.claim(REPO, id, undefined)).rejects.toMatchObject(unknown);
+    });
+
+    it('an upload that ends once its id is no longer valid leaves no mark: the id is unknown all the same', async () => {
+      const issued = Date.now();
+      const id = ids.issue(REPO, issued);
+      await uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('slow'))) });
+      const later = jest.spyOn(Date, 'now').mockReturnValue(issued + (UNSTARTED_SECONDS + 1) * 1000);
+      try {
+        const digest = digestOf(Buffer.from('slow'));
+        await expect(uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: 4 })).resolves.toMatchObject({ blob: { digest } });
+        expect(await sessions.get(id)).toBeUndefined();
+        await expect(uploads.status(REPO, id)).rejects.toMatchObject(unknown);
+      } finally {
+        later.mockRestore();
+      }
     });
 
     it('a first claim (a chunk the long way) stores the session under its lease', async () => {

@@ -155,7 +155,7 @@ export class UploadService {
       // Nothing stored yet: the mark that ends the upload is stored first, so that no first chunk starts it
       // meanwhile (one that did wins, and this goes the way of an upload holding bytes).
       current = this.endMark(session);
-      if (!(await this.sessions.create(current, this.config.uploads.ttlSeconds))) {
+      if (!(await this.sessions.create(current, this.markSeconds(session)))) {
         if (retried) throw new RegistryError('RANGE_INVALID', 'another request changed this upload', { offset: 0 });
         return this.complete(request, true);
       }
@@ -202,8 +202,8 @@ export class UploadService {
    * caller discards if they are garbage.
    */
   private async end(session: UploadSession): Promise<UploadSession | undefined> {
-    if (!this.ids || !UploadIds.isSigned(session.id)) return (await this.sessions.delete(session.id)) ? session : undefined;
-    const ttl = this.config.uploads.ttlSeconds;
+    const ttl = this.ids && UploadIds.isSigned(session.id) ? this.ids.markSeconds(session.createdAt) : 0;
+    if (ttl === 0) return (await this.sessions.delete(session.id)) ? session : undefined;
     let current: UploadSession | undefined = session;
     for (let attempt = 0; attempt < 10; attempt++) {
       if (current?.ended) return undefined;
@@ -221,7 +221,12 @@ export class UploadService {
     const fresh = await this.freshSession(repository, id);
     if (!fresh) return undefined;
     const mark = this.endMark(fresh);
-    return (await this.sessions.create(mark, this.config.uploads.ttlSeconds)) ? { fresh, mark } : undefined;
+    return (await this.sessions.create(mark, this.markSeconds(fresh))) ? { fresh, mark } : undefined;
+  }
+
+  /** How long the mark of a fresh upload stays: until its id is no longer valid (at least a second: it is valid now). */
+  private markSeconds(fresh: UploadSession): number {
+    return Math.max(1, this.ids?.markSeconds(fresh.createdAt) ?? 0);
   }
 
   private endMark(session: UploadSession): UploadSession {
