@@ -68,13 +68,14 @@ describe('createLogger', () => {
     expect(typeof lines[1]?.['time']).toBe('string');
   });
 
-  it('redacts authorization headers, passwords and tokens wherever they turn up', () => {
+  it('redacts authorization headers, passwords, tokens and secrets wherever they turn up', () => {
     const { logger, lines, raw } = capture();
     logger.info({ req: { headers: { authorization: 'Basic YWxpY2U6czNjcmV0', host: 'h' } } }, 'request');
     logger.info({ headers: { authorization: 'Bearer eyJ.secret.jwt', cookie: 'c=1' } }, 'headers');
     logger.info({ form: { username: 'alice', password: 's3cret-pw', refresh_token: 'refresh-secret' } }, 'form');
     logger.info({ body: { token: 'tok-secret', access_token: 'access-secret' }, password: 'top-level-pw' }, 'body');
-    for (const secret of ['YWxpY2U6czNjcmV0', 'eyJ.secret.jwt', 's3cret-pw', 'refresh-secret', 'tok-secret', 'access-secret', 'top-level-pw', 'c=1']) {
+    logger.info({ uploads: { secret: 'http-secret-value' }, storage: { secretKey: 's3-secret-value' }, secret: 'bare-secret' }, 'settings');
+    for (const secret of ['YWxpY2U6czNjcmV0', 'eyJ.secret.jwt', 's3cret-pw', 'refresh-secret', 'tok-secret', 'access-secret', 'top-level-pw', 'c=1', 'http-secret-value', 's3-secret-value', 'bare-secret']) {
       expect(raw()).not.toContain(secret);
     }
     expect(lines[0]).toMatchObject({ req: { headers: { authorization: '[redacted]', host: 'h' } } });

@@ -25,6 +25,9 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.refresh_token',
   '*.access_token',
+  'secret',
+  '*.secret',
+  '*.secretKey',
 ];
 
 /** The request being handled, as far as logging cares: every line logged while it runs carries its id. */
