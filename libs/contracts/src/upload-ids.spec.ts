@@ -71,6 +71,12 @@ describe('uploadIdsFrom', () => {
     expect(new UploadIds(secret, 60).issuedAt('team/app', id)).toBeDefined();
   });
 
+  it('a secret file left empty (a start that crashed while writing it) is refused with what to do', () => {
+    const file = join(dir, 'http-secret');
+    writeFileSync(file, '');
+    expect(() => uploadIdsFrom({ secretFile: file, ttlSeconds: 60 })).toThrow(/remove it/);
+  });
+
   it('a secret given wins over the file', () => {
     const file = join(dir, 'http-secret');
     writeFileSync(file, 'the secret in the file\n');

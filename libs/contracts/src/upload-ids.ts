@@ -13,7 +13,7 @@ const NONCE_DIGITS = 14;
 const TIME_DIGITS = 8;
 const MAC_DIGITS = 8;
 /** How far in the future an issue time may lie (replicas' clocks differ a little). */
-export const CLOCK_SKEW_SECONDS = 300;
+const CLOCK_SKEW_SECONDS = 300;
 /**
  * How long an issued id stays valid without a first write (at most the upload TTL): clients write right after
  * the POST, and the mark left by an upload that ended has to outlive its id's validity, no longer.
@@ -97,7 +97,9 @@ export function uploadIdsFrom(settings: UploadIdSettings): UploadIds | undefined
   const validSeconds = Math.min(settings.ttlSeconds, UNSTARTED_SECONDS);
   if (settings.secret !== undefined) return new UploadIds(settings.secret, validSeconds);
   if (settings.secretFile === undefined) return undefined;
-  return new UploadIds(readOrCreateSecret(settings.secretFile), validSeconds);
+  const secret = readOrCreateSecret(settings.secretFile);
+  if (secret.length < 16) throw new Error(`${settings.secretFile} holds no usable secret (16 characters or more): remove it and a new one is made`);
+  return new UploadIds(secret, validSeconds);
 }
 
 function readOrCreateSecret(file: string): string {
