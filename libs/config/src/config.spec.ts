@@ -107,6 +107,18 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the HTTP secret that signs upload ids: the embedded profile keeps its own file without one, the distributed has none', () => {
+    const secret = 'a shared secret of some length';
+    expect(loadConfig({ REGISTRY_HTTP_SECRET: secret }, 'distributed').uploads).toMatchObject({ secret });
+    expect(loadConfig({ REGISTRY_HTTP_SECRET: secret }, 'embedded').uploads.secretFile).toBeUndefined();
+    const distributed = loadConfig({}, 'distributed').uploads;
+    expect(distributed.secret).toBeUndefined();
+    expect(distributed.secretFile).toBeUndefined();
+    expect(loadConfig({}, 'embedded', '/srv').uploads).toMatchObject({ secretFile: '/srv/data/http-secret' });
+    expect(loadConfig({ REGISTRY_DATA_DIR: '/var/lib/ocireg' }, 'embedded').uploads.secretFile).toBe('/var/lib/ocireg/http-secret');
+    expect(() => loadConfig({ REGISTRY_HTTP_SECRET: 'too short' }, 'distributed')).toThrow(/REGISTRY_HTTP_SECRET[\s\S]*16 characters/);
+  });
+
   it("reads tracing from OpenTelemetry's variables, off unless an endpoint is set", () => {
     expect(loadConfig({}, 'embedded').tracing).toEqual({ sampleRatio: 1 });
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }, 'distributed').tracing.endpoint).toBe('http://collector:4318/v1/traces');
