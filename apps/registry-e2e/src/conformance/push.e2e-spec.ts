@@ -353,6 +353,19 @@ describe.each(MODES)('Push (%s)', (mode) => {
       await expectError(await fetch(location, { method: 'DELETE' }), 404, 'BLOB_UPLOAD_UNKNOWN');
     });
 
+    it('an upload that completed is unknown from then on, and an id shaped like the registry\'s own that it never issued is unknown', async () => {
+      const blob = randomBlob(2048);
+      const { location } = await newUpload();
+      await expectStatus(await fetch(withQuery(location, { digest: blob.digest }), { method: 'PUT', body: blob.bytes }), 201);
+      await expectError(await fetch(location), 404, 'BLOB_UPLOAD_UNKNOWN');
+      await expectError(await fetch(withQuery(location, { digest: blob.digest }), { method: 'PUT', body: blob.bytes }), 404, 'BLOB_UPLOAD_UNKNOWN');
+      await expectError(await patchChunk(location, blob.bytes, 0), 404, 'BLOB_UPLOAD_UNKNOWN');
+      // The registry's own ids are version 8 UUIDs: one it did not sign is refused like any other unknown id.
+      const forged = `${r.url}/v2/${repo}/blobs/uploads/0123abcd-ef01-8234-8567-89abcdef0123`;
+      await expectError(await fetch(forged), 404, 'BLOB_UPLOAD_UNKNOWN');
+      await expectError(await fetch(withQuery(forged, { digest: blob.digest }), { method: 'PUT', body: blob.bytes }), 404, 'BLOB_UPLOAD_UNKNOWN');
+    });
+
     it('an upload session belongs to its repository: its id under another name is 404 BLOB_UPLOAD_UNKNOWN', async () => {
       const { location } = await newUpload();
       const elsewhere = location.replace(`/v2/${repo}/`, '/v2/conformance/push-other/');
