@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fsPromises from 'node:fs/promises';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,19 @@ describe('acquireLock', () => {
     const release = await acquireLock(directory);
     expect(await readdir(directory)).toEqual([LOCK_FILE]);
     await release();
+  });
+
+  it('on a filesystem without hard links, creates the lock directly', async () => {
+    const link = jest.spyOn(fsPromises, 'link').mockRejectedValue(Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' }));
+    try {
+      const release = await acquireLock(directory);
+      expect(link).toHaveBeenCalled();
+      expect(await readFile(join(directory, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+      expect(await readdir(directory)).toEqual([LOCK_FILE]);
+      await release();
+    } finally {
+      link.mockRestore();
+    }
   });
 
   it('refuses a lock held by a living process', async () => {

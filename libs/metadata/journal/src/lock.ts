@@ -89,10 +89,28 @@ async function createWith(path: string, content: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (isErrno(error, 'EEXIST')) return false;
-    throw error;
+    // A filesystem without hard links (some network and FUSE mounts): an exclusive create, then the content.
+    return createDirectly(path, content);
   } finally {
     await unlink(own).catch(ignoreMissing);
   }
+}
+
+async function createDirectly(path: string, content: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'wx');
+  } catch (error) {
+    if (isErrno(error, 'EEXIST')) return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
 }
 
 /** A takeover file left by a process that died while it held it. */
