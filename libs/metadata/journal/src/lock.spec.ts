@@ -14,25 +14,35 @@ async function deadPid(): Promise<number> {
 }
 
 /**
- * `count` processes that call acquireLock on `directory` at the same moment and hold what they get for a while;
- * resolves with what each one reported ("won" or "lost").
+ * `count` processes that call acquireLock on `directory` at the same moment; each reports "won" or "lost" and
+ * holds what it got until every one has reported (so a late starter meets a living holder, not a stale lock).
  */
 async function race(directory: string, count: number): Promise<string[]> {
   const lockModule = join(__dirname, 'lock.ts');
   const at = Date.now() + 3000;
   const script = `
     const { acquireLock } = require(${JSON.stringify(lockModule)});
+    setInterval(() => undefined, 1000);
     setTimeout(() => acquireLock(${JSON.stringify(directory)}).then(
-      () => { process.stdout.write('won'); setTimeout(() => process.exit(0), 1500); },
-      (error) => { process.stdout.write(/locked by process/.test(error.message) ? 'lost' : 'error: ' + error.message); process.exit(0); },
+      () => process.stdout.write('won'),
+      (error) => process.stdout.write(/locked by process/.test(error.message) ? 'lost' : 'error: ' + error.message),
     ), ${at} - Date.now());`;
-  const children = Array.from({ length: count }, () => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    return new Promise<string>((resolve) => child.once('exit', () => resolve(out)));
-  });
-  return Promise.all(children);
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-r', '@swc-node/register', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  try {
+    return await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<string>((resolve, reject) => {
+            child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+            child.once('exit', (code) => reject(new Error(`a racer exited (${code}) without a word`)));
+          }),
+      ),
+    );
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+  }
 }
 
 describe('acquireLock', () => {
