@@ -22,7 +22,7 @@ function isErrno(error: unknown, code: string): boolean {
 /** How long a takeover may take before another process takes its file for one left by a crash. */
 const TAKEOVER_ABANDONED_MS = 10_000;
 
-/** Whether a lock file's content names a living process other than this one. */
+/** The PID a lock file names, if it is a living process other than this one. */
 function heldByAnother(content: string): number | undefined {
   const pid = Number.parseInt(content, 10);
   return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : undefined;
