@@ -77,13 +77,7 @@ export async function acquireLock(directory: string): Promise<() => Promise<void
 /** Creates `path` holding `content`, atomically: false if it exists. */
 async function createWith(path: string, content: string): Promise<boolean> {
   const own = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  const handle = await open(own, 'wx');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  if (!(await createDirectly(own, content))) throw new Error(`${own} exists already`);
   try {
     await link(own, path);
     return true;
@@ -96,6 +90,7 @@ async function createWith(path: string, content: string): Promise<boolean> {
   }
 }
 
+/** An exclusive create of `path`, then `content` written and synced: false if it exists. */
 async function createDirectly(path: string, content: string): Promise<boolean> {
   let handle;
   try {
