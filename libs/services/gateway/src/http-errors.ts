@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RegistryError, errorEnvelope } from '@ocireg/errors';
-import { bodyOf } from './http-util';
+import { bodyOf, hasBody } from './http-util';
 
 const logger = new Logger('HttpErrors');
 
@@ -57,7 +57,8 @@ export function sendError(reply: FastifyReply, error: unknown, method?: string):
     }
   };
   const incoming = reply.request.raw;
-  if (incoming.readableEnded) return answer(false);
+  // Nothing left to read: no body (most refusals: a HEAD or GET of what is not there, a 401) or all of it read.
+  if (incoming.readableEnded || !hasBody(reply.request)) return answer(false);
   // A body the request never got to read (a refused chunk, an unauthorised push), as the handlers would
   // read it (through the byte counters piped from the socket).
   const unread = bodyOf(reply.request);
