@@ -144,6 +144,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REGISTRY_STORAGE_FILESYSTEM_INLINECALLS: 'nfs' }, 'embedded')).toThrow(/REGISTRY_STORAGE_FILESYSTEM_INLINECALLS/);
   });
 
+  it('prepares Postgres statements unless told not to (a pooler in transaction mode)', () => {
+    expect(loadConfig({}, 'distributed').database).toMatchObject({ driver: 'postgres', preparedStatements: true });
+    expect(loadConfig({ REGISTRY_DATABASE_PREPAREDSTATEMENTS: 'false' }, 'distributed').database).toMatchObject({ driver: 'postgres', preparedStatements: false });
+    expect(() => loadConfig({ REGISTRY_DATABASE_PREPAREDSTATEMENTS: 'pgbouncer' }, 'distributed')).toThrow(/REGISTRY_DATABASE_PREPAREDSTATEMENTS/);
+  });
+
   it("reads the gateway's metadata cache settings", () => {
     expect(loadConfig({}, 'distributed').cache).toEqual({ enabled: true, maxEntries: 10_000, ttlSeconds: 30 });
     expect(loadConfig({ REGISTRY_CACHE_ENABLED: 'false', REGISTRY_CACHE_MAXENTRIES: '500', REGISTRY_CACHE_TTL: '2m' }, 'embedded').cache).toEqual({ enabled: false, maxEntries: 500, ttlSeconds: 120 });

@@ -90,7 +90,13 @@ export interface RegistryConfig {
   log: { level: 'error' | 'warn' | 'info' | 'debug' };
   storage: (FilesystemStorageConfig | S3StorageConfig) & { deleteEnabled: boolean };
   database:
-    | { driver: 'postgres'; url: string; poolMax: number }
+    | {
+        driver: 'postgres';
+        url: string;
+        poolMax: number;
+        /** Statements prepared once per connection (see PgSqlOptions.preparedStatements); off behind PgBouncer in transaction mode. */
+        preparedStatements: boolean;
+      }
     | { driver: 'pglite'; dataDir: string }
     /** The embedded journal store (libs/metadata/journal): snapshot + journal files in `directory`. */
     | { driver: 'journal'; directory: string };
@@ -253,6 +259,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
           driver: 'postgres',
           url: take('REGISTRY_DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://...'), 'postgres://postgres@127.0.0.1:5432/ocireg'),
           poolMax: take('REGISTRY_DATABASE_POOL_MAX', int(1, 1000), 20),
+          preparedStatements: take('REGISTRY_DATABASE_PREPAREDSTATEMENTS', boolString, true),
         };
 
   const sessionsDriver = take('REGISTRY_SESSIONS_DRIVER', z.enum(['redis', 'file']), embedded ? 'file' : 'redis');

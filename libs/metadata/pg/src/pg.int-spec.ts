@@ -55,6 +55,67 @@ describe('PgSqlClient', () => {
     }
     expect(() => new PgSqlClient({ ...server, schema: 'bad; name' })).toThrow(/schema/);
   });
+
+  /** A client on one connection (so that what it prepared is visible to it) in a schema of its own. */
+  async function oneConnection(extra: Partial<PgSqlOptions> = {}): Promise<{ sql: PgSqlClient; done: () => Promise<void> }> {
+    const owner = testDatabase;
+    if (!owner) throw new Error('the test database is not created');
+    const schema = `prepared_${++schemas}`;
+    await owner.query(`CREATE SCHEMA ${schema}`);
+    const sql = new PgSqlClient({ ...server, database, schema, max: 1, ...extra });
+    await sql.query('CREATE TABLE t (a int)');
+    await sql.query('INSERT INTO t VALUES (1), (2)');
+    return {
+      sql,
+      done: async () => {
+        await sql.close();
+        await owner.query(`DROP SCHEMA ${schema} CASCADE`);
+      },
+    };
+  }
+
+  const prepared = async (sql: PgSqlClient) =>
+    (await sql.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time')).rows.map((r) => r.statement);
+
+  it('prepares a statement with parameters once per connection, in and out of transactions; one without parameters never', async () => {
+    const { sql, done } = await oneConnection();
+    try {
+      const lookup = 'SELECT a FROM t WHERE a = $1';
+      for (const a of [1, 2, 1]) expect((await sql.query<{ a: number }>(lookup, [a])).rows).toEqual([{ a }]);
+      await sql.transaction(async (tx) => expect((await tx.query<{ a: number }>(lookup, [2])).rows).toEqual([{ a: 2 }]));
+      await sql.query('SELECT count(*) FROM t');
+      expect(await prepared(sql)).toEqual([lookup]);
+    } finally {
+      await done();
+    }
+  });
+
+  it('prepares nothing when told not to (a pooler in transaction mode)', async () => {
+    const { sql, done } = await oneConnection({ preparedStatements: false });
+    try {
+      expect((await sql.query<{ a: number }>('SELECT a FROM t WHERE a = $1', [1])).rows).toEqual([{ a: 1 }]);
+      expect(await prepared(sql)).toEqual([]);
+    } finally {
+      await done();
+    }
+  });
+
+  it('prepares a statement again when a migration changed what it returns (Postgres refuses the old plan)', async () => {
+    const { sql, done } = await oneConnection();
+    try {
+      const all = 'SELECT * FROM t WHERE a = $1';
+      expect((await sql.query(all, [1])).rows).toEqual([{ a: 1 }]);
+      await sql.query('ALTER TABLE t ADD COLUMN b text');
+      expect((await sql.query(all, [1])).rows).toEqual([{ a: 1, b: null }]);
+      expect((await sql.query(all, [2])).rows).toEqual([{ a: 2, b: null }]);
+      await sql.query('ALTER TABLE t ADD COLUMN c text');
+      // In a transaction the refusal aborts it; the next transaction runs the statement prepared anew.
+      await expect(sql.transaction((tx) => tx.query(all, [1]))).rejects.toThrow(/cached plan/);
+      expect(await sql.transaction(async (tx) => (await tx.query(all, [1])).rows)).toEqual([{ a: 1, b: null, c: null }]);
+    } finally {
+      await done();
+    }
+  });
 });
 
 describe('ensureDatabase', () => {

@@ -38,7 +38,7 @@ async function openSql(database: SqlDatabaseConfig): Promise<SqlClient> {
     sql = await PgliteSqlClient.open({ dataDir: database.dataDir });
   } else {
     await ensureDatabase(database.url);
-    sql = new PgSqlClient({ connectionString: database.url, max: database.poolMax });
+    sql = new PgSqlClient({ connectionString: database.url, max: database.poolMax, preparedStatements: database.preparedStatements });
   }
   try {
     await migrate(sql);
