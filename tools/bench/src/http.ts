@@ -5,6 +5,20 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { Agent, ClientRequest, IncomingHttpHeaders, OutgoingHttpHeaders, request } from 'node:http';
+import { OffThreadHasher } from './off-thread-hash';
+
+/**
+ * Bodies from this size on are hashed on a worker thread (see off-thread-hash.ts); smaller ones inline, where
+ * handing them over cost more than it saved (1 MiB pulls: 244 and 286 MB/s through the worker against 297 and
+ * 370 inline; 256 MiB: 710 and 631 against 608 and 562).
+ */
+const OFF_THREAD_MIN = 4 * 1024 * 1024;
+const offThread = new OffThreadHasher();
+
+/** Stops the hashing worker thread (it is started again if needed). */
+export function stopHashing(): Promise<void> {
+  return offThread.close();
+}
 
 export interface HttpClient {
   base: URL;
@@ -75,7 +89,9 @@ export function send(client: HttpClient, method: string, path: string, options: 
       (res) => {
         const mode = options.response ?? 'collect';
         const chunks: Buffer[] = [];
-        const hash = mode === 'hash' ? createHash('sha256') : undefined;
+        const declared = Number(res.headers['content-length']);
+        const offThreadDigest = mode === 'hash' && declared >= OFF_THREAD_MIN ? offThread.digestOf(res) : undefined;
+        const hash = mode === 'hash' && !offThreadDigest ? createHash('sha256') : undefined;
         let length = 0;
         res.on('data', (chunk: Buffer) => {
           length += chunk.length;
@@ -84,13 +100,9 @@ export function send(client: HttpClient, method: string, path: string, options: 
         });
         res.once('error', reject);
         res.once('end', () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
-            length,
-            ...(hash ? { digest: `sha256:${hash.digest('hex')}` } : {}),
-          });
+          const response = { status: res.statusCode ?? 0, headers: res.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), length };
+          if (offThreadDigest) offThreadDigest.then((digest) => resolve({ ...response, digest: `sha256:${digest}` }), reject);
+          else resolve({ ...response, ...(hash ? { digest: `sha256:${hash.digest('hex')}` } : {}) });
         });
       },
     );

@@ -137,7 +137,7 @@ async function run(options: BenchOptions): Promise<void> {
         `Push/pull: ${options.settings.sizes.map((s) => `${s / 2 ** 20} MiB`).join(', ')} blobs, at least ${options.settings.minIterations} and about ${options.settings.byteBudget / 2 ** 20} MiB per run, one transfer at a time; chunked pushes in ${options.settings.chunkSize / 2 ** 20} MiB PATCHes; every blob has unique content, digests computed before the timing.`,
         `push-concurrent: ${options.settings.pushers} pushers × ${options.settings.blobsPerPusher} monolithic pushes of ${options.settings.pusherBlobSize / 2 ** 20} MiB. Small requests: ${options.settings.concurrency} concurrent workers for ${options.settings.durationMs / 1000} s per run, keep-alive connections. Before the first round, each registry served 1 s of pulls and 1 s of 64 KiB pushes (warm-up).`,
         'Checked on every response: status, Location, Docker-Content-Digest, Range of each PATCH, bytes of each pulled blob hashed and compared, manifests compared byte for byte; pushed blobs and manifests re-fetched after the timing.',
-        `The load generator (this Node process, node:http keep-alive) shares the ${cpus().length} CPUs with the registries. Total wall time ${((Date.now() - started0) / 60000).toFixed(1)} min.`,
+        `The load generator (this Node process, node:http keep-alive; pulled blobs of 4 MiB and more hashed on a worker thread) shares the ${cpus().length} CPUs with the registries. Total wall time ${((Date.now() - started0) / 60000).toFixed(1)} min.`,
       ],
     };
     const report = renderReport(info, summaries, evaluateTargets(summaries, options.targets));
