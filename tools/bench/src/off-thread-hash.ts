@@ -56,11 +56,12 @@ export class OffThreadHasher {
     const worker = this.start();
     const id = ++this.next;
     let fail: (error: Error) => void = () => undefined;
+    // Settles only if the worker dies (see start()).
     const failed = new Promise<never>((_resolve, reject) => {
       fail = reject;
     });
     failed.catch(() => undefined);
-    const state: Open = { inFlight: 0, fail: (error) => fail(error) };
+    const state: Open = { inFlight: 0, fail };
     this.open.set(id, state);
     let batch = this.batch();
     let used = 0;
@@ -88,6 +89,7 @@ export class OffThreadHasher {
     const digest = new Promise<string>((resolve, reject) => {
       response.once('error', (error) => {
         this.open.delete(id);
+        worker.postMessage({ id, end: true }); // the worker drops the unfinished hash
         reject(error);
       });
       response.once('end', () => {
