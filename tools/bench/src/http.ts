@@ -91,6 +91,8 @@ export function send(client: HttpClient, method: string, path: string, options: 
         const chunks: Buffer[] = [];
         const declared = Number(res.headers['content-length']);
         const offThreadDigest = mode === 'hash' && declared >= OFF_THREAD_MIN ? offThread.digestOf(res) : undefined;
+        // A failed response rejects the request below; its digest is then of no interest (never left unhandled).
+        offThreadDigest?.catch(() => undefined);
         const hash = mode === 'hash' && !offThreadDigest ? createHash('sha256') : undefined;
         let length = 0;
         res.on('data', (chunk: Buffer) => {

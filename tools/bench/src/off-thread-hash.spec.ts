@@ -10,6 +10,12 @@ describe('hashing pulled bodies', () => {
 
   beforeAll(async () => {
     server = createServer((req, res) => {
+      if (req.url === '/cut') {
+        // Declares 10 MiB, sends 5, and goes away.
+        res.writeHead(200, { 'content-length': 10 * 1024 * 1024 });
+        res.write(randomBytes(5 * 1024 * 1024), () => res.destroy());
+        return;
+      }
       const body = bodies.get(req.url ?? '') as Buffer;
       res.writeHead(200, { 'content-length': body.length });
       // Odd-sized writes, so that no batch boundary falls on a chunk boundary.
@@ -47,6 +53,18 @@ describe('hashing pulled bodies', () => {
         expect(answers[i]?.length).toBe(body.length);
         expect(answers[i]?.digest).toBe(sha256(body));
       });
+    } finally {
+      client.agent.destroy();
+    }
+  }, 30_000);
+
+  it('fails a body cut short, hashed on the worker thread, and goes on hashing the next', async () => {
+    const client = createClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 2);
+    try {
+      await expect(send(client, 'GET', '/cut', { response: 'hash' })).rejects.toThrow();
+      bodies.set('/after', randomBytes(6 * 1024 * 1024));
+      const after = await send(client, 'GET', '/after', { response: 'hash' });
+      expect(after.digest).toBe(sha256(bodies.get('/after') as Buffer));
     } finally {
       client.agent.destroy();
     }
