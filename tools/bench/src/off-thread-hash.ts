@@ -41,7 +41,7 @@ parentPort.on('message', (message) => {
 interface Open {
   inFlight: number;
   paused?: IncomingMessage;
-  done?: (digest: string) => void;
+  done: (digest: string) => void;
   fail: (error: Error) => void;
 }
 
@@ -55,38 +55,33 @@ export class OffThreadHasher {
   digestOf(response: IncomingMessage): Promise<string> {
     const worker = this.start();
     const id = ++this.next;
-    let fail: (error: Error) => void = () => undefined;
-    // Settles only if the worker dies (see start()).
-    const failed = new Promise<never>((_resolve, reject) => {
-      fail = reject;
-    });
-    failed.catch(() => undefined);
-    const state: Open = { inFlight: 0, fail };
-    this.open.set(id, state);
-    let batch = this.batch();
-    let used = 0;
-    const send = (data: ArrayBuffer, length: number): void => {
-      state.inFlight += 1;
-      worker.postMessage({ id, data, length }, [data]);
-      if (state.inFlight >= MAX_IN_FLIGHT && !response.isPaused()) {
-        response.pause();
-        state.paused = response;
-      }
-    };
-    response.on('data', (chunk: Buffer) => {
-      for (let offset = 0; offset < chunk.length; ) {
-        const take = Math.min(chunk.length - offset, BATCH - used);
-        chunk.copy(batch, used, offset, offset + take);
-        used += take;
-        offset += take;
-        if (used === BATCH) {
-          send(batch.buffer as ArrayBuffer, used);
-          batch = this.batch();
-          used = 0;
+    return new Promise<string>((resolve, reject) => {
+      // The worker answers with the digest (done) once the end is sent; a worker that dies fails it (see start()).
+      const state: Open = { inFlight: 0, done: resolve, fail: reject };
+      this.open.set(id, state);
+      let batch = this.batch();
+      let used = 0;
+      const send = (data: ArrayBuffer, length: number): void => {
+        state.inFlight += 1;
+        worker.postMessage({ id, data, length }, [data]);
+        if (state.inFlight >= MAX_IN_FLIGHT && !response.isPaused()) {
+          response.pause();
+          state.paused = response;
         }
-      }
-    });
-    const digest = new Promise<string>((resolve, reject) => {
+      };
+      response.on('data', (chunk: Buffer) => {
+        for (let offset = 0; offset < chunk.length; ) {
+          const take = Math.min(chunk.length - offset, BATCH - used);
+          chunk.copy(batch, used, offset, offset + take);
+          used += take;
+          offset += take;
+          if (used === BATCH) {
+            send(batch.buffer as ArrayBuffer, used);
+            batch = this.batch();
+            used = 0;
+          }
+        }
+      });
       response.once('error', (error) => {
         this.open.delete(id);
         worker.postMessage({ id, end: true }); // the worker drops the unfinished hash
@@ -95,11 +90,9 @@ export class OffThreadHasher {
       response.once('end', () => {
         if (used > 0) send(batch.buffer as ArrayBuffer, used);
         else this.spare.push(batch.buffer as ArrayBuffer);
-        state.done = resolve;
         worker.postMessage({ id, end: true });
       });
     });
-    return Promise.race([digest, failed]);
   }
 
   /** A batch buffer: one the worker handed back, else a new one (a Buffer over its own ArrayBuffer). */
@@ -137,7 +130,7 @@ export class OffThreadHasher {
         return;
       }
       this.open.delete(reply.id);
-      state.done?.(reply.digest);
+      state.done(reply.digest);
     });
     this.worker = worker;
     return worker;
