@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -148,6 +148,28 @@ describe('FileBody', () => {
   it('fails when the file ends before the bytes it was to send', async () => {
     const { body: fileBody } = body(0, content.length + 10);
     await expect(collect(fileBody)).rejects.toThrow(/file ended at byte/);
+  });
+
+  it('a write the socket fails before it is marked destroyed stops the body without making it fail', async () => {
+    // The client resetting the connection reaches the write callback first, the socket's 'close' later.
+    const socket = new Socket();
+    const writes: number[] = [];
+    socket.write = ((chunk: Buffer, callback: (error?: Error | null) => void) => {
+      writes.push(chunk.length);
+      process.nextTick(() => callback(Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET' })));
+      return true;
+    }) as typeof socket.write;
+    const { body: fileBody, fd } = body();
+    let failed: unknown;
+    fileBody.on('error', (error) => (failed = error));
+    fileBody.pipe(socket);
+    await new Promise((resolve) => fileBody.once('close', resolve));
+    expect(socket.destroyed).toBe(false);
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.length).toBeLessThan(content.length / READ_CHUNK); // it stopped at the failure
+    expect(isOpen(fd)).toBe(false);
+    expect(failed).toBeUndefined();
+    socket.destroy();
   });
 
   it('stops and closes the file when the client goes away (and refuses a second destination)', async () => {

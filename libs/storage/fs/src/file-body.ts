@@ -132,8 +132,10 @@ export class FileBody extends Readable implements SelfCountingBody {
         this.inFlight += 1;
         sink.write(bytes === chunk.length ? chunk : chunk.subarray(0, bytes), (error) => {
           this.inFlight -= 1;
-          // A socket that failed because the client went away is not a failure of this body (as with pipe).
-          if (error) return void this.destroy(sink.destroyed ? undefined : error);
+          // A write that failed is the destination's failure (the client went away: ECONNRESET, EPIPE),
+          // reported by the destination itself, not this body's (as with pipe): the body just stops. The
+          // response may not be marked destroyed yet when its socket's error reaches this callback.
+          if (error) return void this.destroy();
           if (idleChunks.length < IDLE_CHUNKS) idleChunks.push(chunk);
           this.pump();
         });
