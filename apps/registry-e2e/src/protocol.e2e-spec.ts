@@ -121,6 +121,40 @@ describe.each<RunMode>(['embedded', 'distributed'])('the /v2 protocol (%s)', (mo
       expect(sha256(Buffer.from(await get.arrayBuffer()))).toBe(blob.digest);
     });
 
+    it('hashes large bodies and bodies of unknown length (on a worker thread) exactly, and refuses a wrong digest', async () => {
+      /** A body sent with Transfer-Encoding: chunked (no Content-Length), in pieces of 64 KiB. */
+      const streamed = (bytes: Buffer): RequestInit => ({
+        body: new ReadableStream({
+          start(controller) {
+            for (let offset = 0; offset < bytes.length; offset += 65536) controller.enqueue(bytes.subarray(offset, offset + 65536));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+      const big = randomBlob(6 * 1024 * 1024 + 3);
+      const mono = await fetch(`${url}/v2/large/repo/blobs/uploads/?digest=${big.digest}`, { method: 'POST', body: big.bytes });
+      expect(mono.status).toBe(201);
+      expect(sha256(Buffer.from(await (await fetch(`${url}/v2/large/repo/blobs/${big.digest}`)).arrayBuffer()))).toBe(big.digest);
+
+      const other = randomBlob(5 * 1024 * 1024);
+      const wrong = await fetch(`${url}/v2/large/repo/blobs/uploads/?digest=${other.digest}`, { method: 'POST', ...streamed(big.bytes.subarray(1)) });
+      expect(wrong.status).toBe(400);
+      expect(await errorCode(wrong)).toBe('DIGEST_INVALID');
+      expect((await fetch(`${url}/v2/large/repo/blobs/${other.digest}`, { method: 'HEAD' })).status).toBe(404);
+
+      // Two PATCHes of unknown length, then a PUT without a body: the digest of the running hash.
+      const start = await fetch(`${url}/v2/large/repo/blobs/uploads/`, { method: 'POST' });
+      const split = 4 * 1024 * 1024 + 1;
+      const first = await fetch(`${url}${start.headers.get('location')}`, { method: 'PATCH', ...streamed(other.bytes.subarray(0, split)) });
+      expect(first.status).toBe(202);
+      const second = await fetch(`${url}${first.headers.get('location')}`, { method: 'PATCH', ...streamed(other.bytes.subarray(split)) });
+      expect(second.headers.get('range')).toBe(`0-${other.bytes.length - 1}`);
+      const done = await fetch(`${url}${second.headers.get('location')}?digest=${other.digest}`, { method: 'PUT' });
+      expect(done.status).toBe(201);
+      expect(sha256(Buffer.from(await (await fetch(`${url}/v2/large/repo/blobs/${other.digest}`)).arrayBuffer()))).toBe(other.digest);
+    });
+
     it('verifies sha512 digests', async () => {
       const bytes = randomBlob(2000).bytes;
       const digest = `sha512:${createHash('sha512').update(bytes).digest('hex')}`;

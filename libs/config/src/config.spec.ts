@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseDurationSeconds } from './config';
 
@@ -148,6 +148,13 @@ describe('loadConfig', () => {
     expect(loadConfig({}, 'distributed').database).toMatchObject({ driver: 'postgres', preparedStatements: true });
     expect(loadConfig({ REGISTRY_DATABASE_PREPAREDSTATEMENTS: 'false' }, 'distributed').database).toMatchObject({ driver: 'postgres', preparedStatements: false });
     expect(() => loadConfig({ REGISTRY_DATABASE_PREPAREDSTATEMENTS: 'pgbouncer' }, 'distributed')).toThrow(/REGISTRY_DATABASE_PREPAREDSTATEMENTS/);
+  });
+
+  it('reads the threads that hash upload bodies (by default one fewer than the CPUs, at most 2)', () => {
+    expect(loadConfig({}, 'embedded').uploads.hashThreads).toBe(Math.max(0, Math.min(2, availableParallelism() - 1)));
+    expect(loadConfig({ REGISTRY_UPLOAD_HASHTHREADS: '0' }, 'distributed').uploads.hashThreads).toBe(0);
+    expect(loadConfig({ REGISTRY_UPLOAD_HASHTHREADS: '4' }, 'distributed').uploads.hashThreads).toBe(4);
+    expect(() => loadConfig({ REGISTRY_UPLOAD_HASHTHREADS: '-1' }, 'embedded')).toThrow(/REGISTRY_UPLOAD_HASHTHREADS/);
   });
 
   it("reads the gateway's metadata cache settings", () => {

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -106,6 +107,11 @@ export interface RegistryConfig {
     /** An unfinished upload expires after this long without activity (Distribution's uploadpurging age). */
     ttlSeconds: number;
     leaseSeconds: number;
+    /**
+     * Threads that hash large upload bodies beside the gateway's event loop (REGISTRY_UPLOAD_HASHTHREADS);
+     * 0: hashed on the event loop.
+     */
+    hashThreads: number;
     /**
      * REGISTRY_HTTP_SECRET (Distribution's http.secret): signs the upload ids the gateway issues itself at the
      * POST (see UploadIds), the same on every replica. Unset: the embedded registry keeps one of its own in
@@ -281,6 +287,8 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
 
   const ttlSeconds = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE', duration, 168 * 3600);
   const leaseSeconds = take('REGISTRY_UPLOAD_LEASE', duration, 15 * 60);
+  // One CPU: a thread beside the event loop would only take turns with it.
+  const hashThreads = take('REGISTRY_UPLOAD_HASHTHREADS', int(0, 64), Math.max(0, Math.min(2, availableParallelism() - 1)));
   const secret = take<string | undefined>('REGISTRY_HTTP_SECRET', z.string().min(16, 'at least 16 characters'), undefined);
   const purgeEnabled = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_ENABLED', boolString, true);
   const purgeInterval = take('REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_INTERVAL', duration, 24 * 3600);
@@ -304,6 +312,7 @@ export function loadConfig(env: Env, profile: RunProfile, cwd = process.cwd()): 
     uploads: {
       ttlSeconds: Math.ceil(ttlSeconds),
       leaseSeconds: Math.ceil(leaseSeconds),
+      hashThreads,
       ...(secret !== undefined ? { secret } : embedded ? { secretFile: resolve(dataDir, 'http-secret') } : {}),
       purge: { enabled: purgeEnabled, intervalSeconds: purgeInterval },
     },

@@ -1,9 +1,9 @@
-import { Hash, createHash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
+import type { RunningHash } from './running-hash';
 
 interface Entry {
   offset: number;
-  hash: Hash;
+  hash: RunningHash;
   touched: number;
 }
 
@@ -12,7 +12,8 @@ interface Entry {
  * never state: an upload whose previous chunk went to another replica (or was written before a restart)
  * has no entry here, and its digest is then computed once from the completed object at commit time.
  * Node's SHA-256 (OpenSSL) is several times faster than any hash whose state can be serialised, so the
- * common case (one process sees the whole upload) hashes each byte once, at full speed.
+ * common case (one process sees the whole upload) hashes each byte once, at full speed. A hash that leaves
+ * (evicted, replaced, found at the wrong offset, dropped) is disposed of; one taken is the taker's to finish.
  */
 export class UploadHashes {
   private readonly entries = new Map<string, Entry>();
@@ -22,12 +23,16 @@ export class UploadHashes {
     private readonly maxAgeMs = 60 * 60 * 1000,
   ) {}
 
-  /** Takes the running hash of an upload at `offset` (a fresh one at 0); undefined when this process has none. */
-  take(uploadId: string, offset: number): Hash | undefined {
+  /**
+   * Takes the running hash of an upload at `offset` (a fresh one from `create` at 0); undefined when this
+   * process has none.
+   */
+  take(uploadId: string, offset: number, create: () => RunningHash): RunningHash | undefined {
     const entry = this.entries.get(uploadId);
     this.entries.delete(uploadId);
-    if (offset === 0) return createHash('sha256');
-    return entry && entry.offset === offset ? entry.hash : undefined;
+    if (entry && entry.offset === offset && offset > 0) return entry.hash;
+    entry?.hash.dispose();
+    return offset === 0 ? create() : undefined;
   }
 
   /** Whether this process has the running hash of an upload (it saw its bytes so far). */
@@ -36,25 +41,33 @@ export class UploadHashes {
   }
 
   /** The running hash of an upload and the offset it covers, left in place (hash a copy of it). */
-  peek(uploadId: string): { offset: number; hash: Hash } | undefined {
+  peek(uploadId: string): { offset: number; hash: RunningHash } | undefined {
     const entry = this.entries.get(uploadId);
     return entry && { offset: entry.offset, hash: entry.hash };
   }
 
   drop(uploadId: string): void {
+    this.entries.get(uploadId)?.hash.dispose();
     this.entries.delete(uploadId);
   }
 
-  put(uploadId: string, offset: number, hash: Hash): void {
+  put(uploadId: string, offset: number, hash: RunningHash): void {
+    const replaced = this.entries.get(uploadId)?.hash;
+    if (replaced !== hash) replaced?.dispose();
     this.entries.delete(uploadId);
     this.entries.set(uploadId, { offset, hash, touched: Date.now() });
     this.evict();
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 
   private evict(): void {
     const oldest = Date.now() - this.maxAgeMs;
     for (const [id, entry] of this.entries) {
       if (this.entries.size <= this.maxEntries && entry.touched >= oldest) break;
+      entry.hash.dispose();
       this.entries.delete(id);
     }
   }
@@ -69,7 +82,7 @@ const STREAM_BUFFER_CHUNKS = 16;
 export class MeteredStream extends Transform {
   bytes = 0;
 
-  constructor(private readonly hash?: Hash) {
+  constructor(private readonly hash?: RunningHash) {
     // Chunks come out as they went in (object mode on the readable side): a reader never gets them
     // concatenated into a fresh buffer, which would double the bytes allocated per upload.
     super({ writableHighWaterMark: STREAM_BUFFER, readableObjectMode: true, readableHighWaterMark: STREAM_BUFFER_CHUNKS });
@@ -77,7 +90,9 @@ export class MeteredStream extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
-    this.hash?.update(chunk);
-    callback(null, chunk);
+    // A hash on a worker thread that is behind: the next chunk waits (the socket is read no faster).
+    const behind = this.hash?.update(chunk);
+    if (behind) behind.then(() => callback(null, chunk), callback);
+    else callback(null, chunk);
   }
 }

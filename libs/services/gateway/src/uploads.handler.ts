@@ -1,4 +1,4 @@
-import { createHash, Hash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
@@ -10,14 +10,20 @@ import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oc
 import { type AppendState, type ContentStore, blobKey } from '@ocireg/storage';
 import { bodyOf, discardBody, hasBody, queryOf, requireDigest, sendEmpty, uploadLocation, uploadRange } from './http-util';
 import { MeteredStream, UploadHashes } from './upload-hashes';
+import { HashWorkers, InlineHash, type RunningHash } from './running-hash';
 import type { Caller } from './access/caller';
 
 /** Repositories an automatic mount considers as its source (the first the caller may pull wins). */
 const AUTOMATIC_MOUNT_CANDIDATES = 100;
+/**
+ * Bodies of at least this many bytes (or of unknown length) are hashed on a worker thread: below it, the
+ * copy and the messages cost about what hashing on the event loop does, and the digest comes later.
+ */
+export const OFF_THREAD_MIN = 4 * 1024 * 1024;
 
 interface Appended {
   append: AppendState;
-  hash: Hash | undefined;
+  hash: RunningHash | undefined;
   /** The object is already complete in the store (the body was its last chunk). */
   completed?: boolean;
 }
@@ -28,6 +34,8 @@ export class UploadsHandler {
   private readonly hashes = new UploadHashes();
   /** With a secret, upload ids are issued here (no call at the POST); see UploadIds. */
   private readonly ids: UploadIds | undefined;
+  /** Threads hashing large bodies (see running-hash.ts); none configured: all on the event loop. */
+  private readonly hashing: HashWorkers | undefined;
 
   constructor(
     @Inject(Tokens.config) private readonly config: RegistryConfig,
@@ -35,6 +43,19 @@ export class UploadsHandler {
     @Inject(Tokens.contentStore) private readonly store: ContentStore,
   ) {
     this.ids = uploadIdsFrom(config.uploads);
+    this.hashing = config.uploads.hashThreads > 0 ? new HashWorkers(config.uploads.hashThreads) : undefined;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.hashing?.close();
+  }
+
+  /** How the body of `request` is hashed: on a worker thread when it is large or of unknown length. */
+  private hashFor(request: FastifyRequest): () => RunningHash {
+    const length = request.headers['content-length'];
+    const hashing = this.hashing;
+    if (!hashing || (length !== undefined && Number(length) < OFF_THREAD_MIN)) return () => new InlineHash();
+    return () => hashing.create();
   }
 
   /**
@@ -58,7 +79,7 @@ export class UploadsHandler {
       const wanted = requireDigest(query['digest']);
       if (this.ids) return sendCreated(reply, name, await this.completeUpload(name, this.ids.issue(name), wanted, undefined, request));
       const upload = await this.rpc.call('upload.start', { repository: name, claim: true });
-      return sendCreated(reply, name, await this.finish(name, upload, wanted, bodyIf(request)));
+      return sendCreated(reply, name, await this.finish(name, upload, wanted, bodyIf(request), undefined, this.hashFor(request)));
     }
     discardBody(request);
     const id = this.ids ? this.ids.issue(name) : (await this.rpc.call('upload.start', { repository: name, claim: false })).id;
@@ -105,20 +126,27 @@ export class UploadsHandler {
   async patch(name: string, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const range = parseContentRange(request.headers['content-range']);
     const body = bodyIf(request);
+    const newHash = this.hashFor(request);
     const offset =
       body && (range === undefined || range.start === 0) && !this.hashes.has(id)
-        ? await this.appendFirst(name, id, body, range)
-        : await this.appendChunk(name, id, body, range);
+        ? await this.appendFirst(name, id, body, newHash, range)
+        : await this.appendChunk(name, id, body, newHash, range);
     sendEmpty(reply, 202, { location: uploadLocation(name, id), range: uploadRange(offset), 'docker-upload-uuid': id });
   }
 
   /** A chunk the long way: the lease, the append, then the new state reported. */
-  private async appendChunk(name: string, id: string, body: Readable | undefined, range?: ContentRange): Promise<number> {
+  private async appendChunk(name: string, id: string, body: Readable | undefined, newHash: () => RunningHash, range?: ContentRange): Promise<number> {
     const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
-    const { append, hash } = await this.appendBody(upload, body, range);
-    const { offset } = await this.rpc.call('upload.advance', { repository: name, id, leaseToken: requireLease(upload), append });
-    if (hash) this.hashes.put(id, offset, hash);
-    return offset;
+    const { append, hash } = await this.appendBody(upload, body, newHash, range);
+    let advanced;
+    try {
+      advanced = await this.rpc.call('upload.advance', { repository: name, id, leaseToken: requireLease(upload), append });
+    } catch (error) {
+      hash?.dispose();
+      throw error;
+    }
+    if (hash) this.hashes.put(id, advanced.offset, hash);
+    return advanced.offset;
   }
 
   /**
@@ -127,9 +155,10 @@ export class UploadsHandler {
    * said it starts at 0, and otherwise completed and appended to them the long way. The object is removed unless
    * the upload adopted it, or may have (an answer that did not come).
    */
-  private async appendFirst(name: string, id: string, body: Readable, range?: ContentRange): Promise<number> {
-    const { key, result: append, hash, bytes } = await this.writeOwn(body, (key, start, metered) => this.store.append(key, start, metered));
+  private async appendFirst(name: string, id: string, body: Readable, newHash: () => RunningHash, range?: ContentRange): Promise<number> {
+    const { key, result: append, hash, bytes } = await this.writeOwn(body, newHash, (key, start, metered) => this.store.append(key, start, metered));
     let keep = false;
+    let kept = false;
     try {
       if (range && bytes !== range.end - range.start + 1) {
         throw new RegistryError('SIZE_INVALID', 'the body length does not match Content-Range');
@@ -141,14 +170,16 @@ export class UploadsHandler {
       if (adoption.adopted) {
         keep = true;
         this.hashes.put(id, adoption.offset, hash);
+        kept = true;
         return adoption.offset;
       }
       if (range) {
         throw new RegistryError('RANGE_INVALID', `chunk starts at 0 but the upload has ${adoption.offset} bytes`, { offset: adoption.offset });
       }
       await this.store.completeAppend(key, append);
-      return await this.appendChunk(name, id, await this.store.read(key));
+      return await this.appendChunk(name, id, await this.store.read(key), newHash);
     } finally {
+      if (!kept) hash.dispose();
       if (!keep) await Promise.all([this.store.abortAppend(key, append).catch(() => undefined), this.store.delete(key).catch(() => undefined)]);
     }
   }
@@ -172,14 +203,15 @@ export class UploadsHandler {
     range: ContentRange | undefined,
     request: FastifyRequest,
   ): Promise<BlobView> {
+    const newHash = this.hashFor(request);
     if (range === undefined && wanted.algorithm === 'sha256') {
       const done = hasBody(request)
-        ? await this.completeWhole(name, id, wanted, bodyOf(request))
+        ? await this.completeWhole(name, id, wanted, bodyOf(request), newHash)
         : await this.completeHashed(name, id, wanted.digest);
       if (done) return done;
     }
     const upload = await this.rpc.call('upload.claim', { repository: name, id, start: range?.start });
-    return this.finish(name, upload, wanted, bodyIf(request), range);
+    return this.finish(name, upload, wanted, bodyIf(request), range, newHash);
   }
 
   /**
@@ -192,16 +224,18 @@ export class UploadsHandler {
     id: string,
     wanted: { digest: string; algorithm: DigestAlgorithm },
     body: Readable,
+    newHash: () => RunningHash,
   ): Promise<BlobView | undefined> {
     // This process saw earlier chunks of the upload: it holds bytes, the long way it is.
     if (this.hashes.has(id)) return undefined;
-    const { key, hash, bytes } = await this.writeOwn(body, (key, start, metered) => this.store.completeAppend(key, start, metered));
+    const { key, hash, bytes } = await this.writeOwn(body, newHash, (key, start, metered) => this.store.completeAppend(key, start, metered));
     try {
-      const computedDigest = `sha256:${hash.digest('hex')}`;
+      // A hashing thread that failed: the bytes are read back from the store instead.
+      const computedDigest = await hash.digest().then((hex) => `sha256:${hex}`, () => this.digestStored(key, 'sha256'));
       const { blob } = await this.rpc.call('upload.complete', { repository: name, id, digest: wanted.digest, computedDigest, size: bytes, object: key });
       if (blob) return blob;
       const upload = await this.rpc.call('upload.claim', { repository: name, id });
-      const finished = await this.finish(name, upload, wanted, await this.store.read(key));
+      const finished = await this.finish(name, upload, wanted, await this.store.read(key), undefined, newHash);
       await this.store.delete(key);
       return finished;
     } catch (error) {
@@ -216,17 +250,19 @@ export class UploadsHandler {
    */
   private async writeOwn<T>(
     body: Readable,
+    newHash: () => RunningHash,
     write: (key: string, start: AppendState, metered: MeteredStream) => Promise<T>,
-  ): Promise<{ key: string; result: T; hash: Hash; bytes: number }> {
+  ): Promise<{ key: string; result: T; hash: RunningHash; bytes: number }> {
     const key = blobKey(randomUUID());
-    const hash = createHash('sha256');
-    const meter = new MeteredStream(hash);
     const start = await this.store.startAppend(key);
+    const hash = newHash();
+    const meter = new MeteredStream(hash);
     try {
       const writing = write(key, start, meter);
       await Promise.all([pipeline(body, meter), writing]);
       return { key, result: await writing, hash, bytes: meter.bytes };
     } catch (error) {
+      hash.dispose();
       await this.store.abortAppend(key, start).catch(() => undefined);
       throw error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole');
     }
@@ -236,7 +272,13 @@ export class UploadsHandler {
   private async completeHashed(name: string, id: string, digest: string): Promise<BlobView | undefined> {
     const running = this.hashes.peek(id);
     if (!running) return undefined;
-    const computedDigest = `sha256:${running.hash.copy().digest('hex')}`;
+    const hex = await running.hash.digestSoFar().catch(() => undefined);
+    if (hex === undefined) {
+      // Its hashing thread failed: the long way (the digest read back from the store).
+      this.hashes.drop(id);
+      return undefined;
+    }
+    const computedDigest = `sha256:${hex}`;
     const { blob } = await this.rpc.call('upload.complete', { repository: name, id, digest, computedDigest, size: running.offset });
     if (blob) this.hashes.drop(id);
     return blob;
@@ -254,20 +296,22 @@ export class UploadsHandler {
     upload: UploadView,
     wanted: { digest: string; algorithm: DigestAlgorithm },
     body: Readable | undefined,
-    range?: ContentRange,
+    range: ContentRange | undefined,
+    newHash: () => RunningHash,
   ): Promise<BlobView> {
     const leaseToken = requireLease(upload);
     // A body without Content-Range (a monolithic PUT, the usual last step) is written and completed in one step.
     const { append, hash, completed } =
-      body && !range ? await this.appendAndComplete(upload, body) : await this.appendBody(upload, body, range);
+      body && !range ? await this.appendAndComplete(upload, body, newHash) : await this.appendBody(upload, body, newHash, range);
     let computedDigest: string;
     try {
       if (!completed) await this.store.completeAppend(upload.storageKey, append);
-      computedDigest =
-        hash && wanted.algorithm === 'sha256'
-          ? `sha256:${hash.digest('hex')}`
-          : await this.digestStored(upload.storageKey, wanted.algorithm);
+      const hex = hash && wanted.algorithm === 'sha256' ? await hash.digest().catch(() => undefined) : undefined;
+      hash?.dispose(); // a running hash of no use (another algorithm) ends here too
+      // No running hash, another algorithm, or a hashing thread that failed: the bytes are read back.
+      computedDigest = hex !== undefined ? `sha256:${hex}` : await this.digestStored(upload.storageKey, wanted.algorithm);
     } catch (error) {
+      hash?.dispose();
       await this.release(upload);
       throw error;
     }
@@ -282,24 +326,28 @@ export class UploadsHandler {
   }
 
   /** Streams the request body (if any) onto the upload, hashing it when this process has the running hash. */
-  private async appendBody(upload: UploadView, body: Readable | undefined, range?: ContentRange): Promise<Appended> {
-    const hash = this.hashes.take(upload.id, upload.offset);
+  private async appendBody(upload: UploadView, body: Readable | undefined, newHash: () => RunningHash, range?: ContentRange): Promise<Appended> {
+    const hash = this.hashes.take(upload.id, upload.offset, newHash);
     if (!body) {
-      if (range && range.end >= range.start) await this.failChunk(upload, new RegistryError('SIZE_INVALID', 'Content-Range announces bytes but the body is empty'));
+      if (range && range.end >= range.start) {
+        hash?.dispose();
+        await this.failChunk(upload, new RegistryError('SIZE_INVALID', 'Content-Range announces bytes but the body is empty'));
+      }
       return { append: upload.append as AppendState, hash };
     }
     const { result: append, bytes } = await this.streamBody(upload, body, hash, (metered) =>
       this.store.append(upload.storageKey, upload.append as AppendState, metered),
     );
     if (range && bytes !== range.end - range.start + 1) {
+      hash?.dispose();
       return this.failChunk(upload, new RegistryError('SIZE_INVALID', 'the body length does not match Content-Range'));
     }
     return { append, hash };
   }
 
   /** The body as the last chunk, completing the object with it (see ContentAppender.completeAppend). */
-  private async appendAndComplete(upload: UploadView, body: Readable): Promise<Appended> {
-    const hash = this.hashes.take(upload.id, upload.offset);
+  private async appendAndComplete(upload: UploadView, body: Readable, newHash: () => RunningHash): Promise<Appended> {
+    const hash = this.hashes.take(upload.id, upload.offset, newHash);
     const { result: completed } = await this.streamBody(upload, body, hash, (metered) =>
       this.store.completeAppend(upload.storageKey, upload.append as AppendState, metered),
     );
@@ -313,7 +361,7 @@ export class UploadsHandler {
   private async streamBody<T>(
     upload: UploadView,
     body: Readable,
-    hash: Hash | undefined,
+    hash: RunningHash | undefined,
     write: (body: MeteredStream) => Promise<T>,
   ): Promise<{ result: T; bytes: number }> {
     const meter = new MeteredStream(hash);
@@ -322,6 +370,7 @@ export class UploadsHandler {
       await Promise.all([pipeline(body, meter), writing]);
       return { result: await writing, bytes: meter.bytes };
     } catch (error) {
+      hash?.dispose();
       return this.failChunk(upload, error instanceof RegistryError ? error : new RegistryError('BLOB_UPLOAD_INVALID', 'the chunk was not received whole'));
     }
   }
