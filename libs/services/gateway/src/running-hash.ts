@@ -106,7 +106,13 @@ class HashThread {
   private readonly waiting: WorkerHash[] = [];
 
   constructor(onFailure: (thread: HashThread) => void) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory: this.memory, slotBytes: BATCH_BYTES } });
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { memory: this.memory, slotBytes: BATCH_BYTES },
+      // It holds a few hundred bytes per hash: a small young generation keeps its memory small (V8 would
+      // otherwise let it grow to 16 MiB and more before collecting the messages it has read).
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
+    });
     this.worker.unref();
     const fail = (error: Error): void => {
       if (this.failure) return;

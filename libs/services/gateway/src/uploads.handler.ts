@@ -46,6 +46,11 @@ export class UploadsHandler {
     this.hashing = config.uploads.hashThreads > 0 ? new HashWorkers(config.uploads.hashThreads) : undefined;
   }
 
+  /** The threads start with the process: their memory counts in its size at rest, not as growth under load. */
+  onModuleInit(): void {
+    this.hashing?.start();
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.hashing?.close();
   }
