@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
 import { InlineHash, type RunningHash } from './running-hash';
-import { UploadHashes } from './upload-hashes';
+import { MeteredStream, UploadHashes, meterBody } from './upload-hashes';
 
 /** An InlineHash that records whether it was disposed of. */
 class TracedHash extends InlineHash {
@@ -61,5 +62,64 @@ describe('UploadHashes', () => {
     hashes.drop('u');
     expect(second.disposed).toBe(true);
     expect(hashes.size).toBe(0);
+  });
+});
+
+describe('meterBody', () => {
+  /** Reads the meter as the store does, collecting what it hands over. */
+  async function drain(meter: MeteredStream): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of meter) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  it('resolves once the meter has taken every byte of the body, hashed', async () => {
+    const parts = [Buffer.from('hello '), Buffer.from('wor'), Buffer.from('ld')];
+    const hash = new InlineHash();
+    const meter = new MeteredStream(hash);
+    const [, received] = await Promise.all([meterBody(Readable.from(parts), meter), drain(meter)]);
+    expect(received.toString()).toBe('hello world');
+    expect(meter.bytes).toBe(11);
+    expect(await hash.digest()).toBe(createHash('sha256').update('hello world').digest('hex'));
+  });
+
+  it('ends the meter of a body that has already ended', async () => {
+    const body = Readable.from([]);
+    await new Promise((resolve) => body.once('end', resolve).resume());
+    const meter = new MeteredStream();
+    const [, received] = await Promise.all([meterBody(body, meter), drain(meter)]);
+    expect(received.length).toBe(0);
+  });
+
+  it('rejects and destroys the meter when the body fails or stops before its end (the client went away)', async () => {
+    const failing = new PassThrough();
+    const meter = new MeteredStream();
+    const metering = meterBody(failing, meter);
+    const draining = drain(meter);
+    failing.write('abc');
+    failing.destroy(new Error('socket hang up'));
+    await expect(metering).rejects.toThrow('socket hang up');
+    await expect(draining).rejects.toThrow('socket hang up');
+    expect(meter.destroyed).toBe(true);
+
+    const cut = new PassThrough();
+    const other = new MeteredStream();
+    const cutting = meterBody(cut, other);
+    const drainingOther = drain(other);
+    cut.write('abc');
+    cut.destroy();
+    await expect(cutting).rejects.toThrow(/premature close/i);
+    await expect(drainingOther).rejects.toThrow(/premature close/i);
+    expect(other.destroyed).toBe(true);
+  });
+
+  it('rejects and destroys the body when the reader of the meter gives up', async () => {
+    const body = new PassThrough();
+    const meter = new MeteredStream();
+    const metering = meterBody(body, meter);
+    body.write('abc');
+    meter.destroy(new Error('disk full'));
+    await expect(metering).rejects.toThrow('disk full');
+    expect(body.destroyed).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { Transform, TransformCallback } from 'node:stream';
+import { type Readable, Transform, TransformCallback, finished } from 'node:stream';
 import type { RunningHash } from './running-hash';
 
 interface Entry {
@@ -95,4 +95,35 @@ export class MeteredStream extends Transform {
     if (behind) behind.then(() => callback(null, chunk), callback);
     else callback(null, chunk);
   }
+}
+
+/**
+ * Pipes a request body into its meter, as `pipeline(body, meter)` would: resolves once the meter has taken every
+ * byte; when either fails (or the body ends before its end: the client went away), both are destroyed and this
+ * rejects. Without pipeline's AbortController, which it aborts at the end of every pipeline, successful or not:
+ * the abort builds a DOMException and captures its stack, 2.5% of the registry's CPU on a push of a small blob.
+ */
+export function meterBody(body: Readable, meter: MeteredStream): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (error?: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      stopBody();
+      stopMeter();
+      if (!error) return resolve();
+      body.unpipe(meter);
+      body.destroy();
+      meter.destroy(error);
+      reject(error);
+    };
+    const stopBody = finished(body, { writable: false }, (error) => {
+      if (error) settle(error);
+    });
+    const stopMeter = finished(meter, { readable: false }, settle);
+    // Ended by hand, as pipeline does: a body that has already ended (nothing left to read) ends the meter too.
+    body.pipe(meter, { end: false });
+    if (body.readableEnded) process.nextTick(() => meter.end());
+    else body.once('end', () => meter.end());
+  });
 }

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryConfig, Tokens } from '@ocireg/config';
@@ -9,7 +8,7 @@ import { RegistryError } from '@ocireg/errors';
 import { DigestAlgorithm, isDigestAlgorithm, isRepositoryName } from '@ocireg/oci';
 import { type AppendState, type ContentStore, blobKey } from '@ocireg/storage';
 import { bodyOf, discardBody, hasBody, queryOf, requireDigest, sendEmpty, uploadLocation, uploadRange } from './http-util';
-import { MeteredStream, UploadHashes } from './upload-hashes';
+import { MeteredStream, UploadHashes, meterBody } from './upload-hashes';
 import { HashWorkers, InlineHash, type RunningHash } from './running-hash';
 import type { Caller } from './access/caller';
 
@@ -264,7 +263,7 @@ export class UploadsHandler {
     const meter = new MeteredStream(hash);
     try {
       const writing = write(key, start, meter);
-      await Promise.all([pipeline(body, meter), writing]);
+      await Promise.all([meterBody(body, meter), writing]);
       return { key, result: await writing, hash, bytes: meter.bytes };
     } catch (error) {
       hash.dispose();
@@ -372,7 +371,7 @@ export class UploadsHandler {
     const meter = new MeteredStream(hash);
     try {
       const writing = write(meter);
-      await Promise.all([pipeline(body, meter), writing]);
+      await Promise.all([meterBody(body, meter), writing]);
       return { result: await writing, bytes: meter.bytes };
     } catch (error) {
       hash?.dispose();

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import crypto, { createHash, randomBytes } from 'node:crypto';
 import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -35,8 +35,17 @@ export function uniqueName(): string {
 /** Flat, fixed-length name for the unfinished file of a key (no directories, no name-length limits). */
 export function appendingName(key: string): string {
   assertValidKey(key);
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
+
+/**
+ * crypto.hash where Node has it (20.12 and later): one call, no Hash object to create and collect; several
+ * times faster for a short string, and a push names its unfinished file several times.
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256Hex = oneShot
+  ? (text: string): string => oneShot('sha256', text, 'hex')
+  : (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** Accepts '' or any prefix of a valid key: every segment but the last must be valid, the last may be partial. */
 export function assertValidPrefix(prefix: string): void {
