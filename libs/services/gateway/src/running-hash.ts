@@ -10,8 +10,9 @@ import { Worker } from 'node:worker_threads';
  */
 export interface RunningHash {
   /**
-   * Hashes `chunk`, which the caller may reuse as soon as this returns. A promise asks the caller to wait for it
-   * before handing over more bytes (the worker is behind: the batches waiting for it are bounded).
+   * Hashes `chunk`. Undefined: done with it (the caller may reuse it). A promise: the caller waits for it before
+   * handing over more bytes or reusing this chunk (the worker is behind: the batches waiting for it are
+   * bounded, and a chunk that found no free slot is copied once one frees up).
    */
   update(chunk: Buffer): Promise<void> | undefined;
   /** The hex digest of the bytes so far; the hash ends. */
@@ -102,6 +103,7 @@ class HashThread {
   readonly hashes = new Map<number, WorkerHash>();
   failure: Error | undefined;
   private readonly memory = new SharedArrayBuffer(SLOTS * BATCH_BYTES);
+  private readonly views = Array.from({ length: SLOTS }, (_, i) => Buffer.from(this.memory, i * BATCH_BYTES, BATCH_BYTES));
   private readonly free = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
   private readonly waiting: WorkerHash[] = [];
 
@@ -132,7 +134,7 @@ class HashThread {
 
   /** The bytes of a slot. */
   view(slot: number): Buffer {
-    return Buffer.from(this.memory, slot * BATCH_BYTES, BATCH_BYTES);
+    return this.views[slot] as Buffer;
   }
 
   take(): number | undefined {
