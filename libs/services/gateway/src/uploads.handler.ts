@@ -50,7 +50,11 @@ export class UploadsHandler {
     this.hashing?.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * After the HTTP server has closed, once the requests in flight are answered (Nest destroys modules before
+   * it closes the server: a drain would see its uploads' hashes fail).
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.hashing?.close();
   }
 
