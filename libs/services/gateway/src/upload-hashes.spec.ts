@@ -83,6 +83,24 @@ describe('meterBody', () => {
     expect(await hash.digest()).toBe(createHash('sha256').update('hello world').digest('hex'));
   });
 
+  it('lets the bytes through when its hash fails (a hashing thread that died), and stops feeding that hash', async () => {
+    const fed: number[] = [];
+    const failing: RunningHash = {
+      update: (chunk) => {
+        fed.push(chunk.length);
+        return Promise.reject(new Error('the hashing thread exited'));
+      },
+      digest: () => Promise.reject(new Error('the hashing thread exited')),
+      digestSoFar: () => Promise.reject(new Error('the hashing thread exited')),
+      dispose: () => undefined,
+    };
+    const meter = new MeteredStream(failing);
+    const [, received] = await Promise.all([meterBody(Readable.from([Buffer.from('abc'), Buffer.from('de')]), meter), drain(meter)]);
+    expect(received.toString()).toBe('abcde');
+    expect(meter.bytes).toBe(5);
+    expect(fed).toEqual([3]);
+  });
+
   it('ends the meter of a body that has already ended', async () => {
     const body = Readable.from([]);
     await new Promise((resolve) => body.once('end', resolve).resume());

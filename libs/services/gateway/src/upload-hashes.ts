@@ -82,7 +82,7 @@ const STREAM_BUFFER_CHUNKS = 16;
 export class MeteredStream extends Transform {
   bytes = 0;
 
-  constructor(private readonly hash?: RunningHash) {
+  constructor(private hash?: RunningHash) {
     // Chunks come out as they went in (object mode on the readable side): a reader never gets them
     // concatenated into a fresh buffer, which would double the bytes allocated per upload.
     super({ writableHighWaterMark: STREAM_BUFFER, readableObjectMode: true, readableHighWaterMark: STREAM_BUFFER_CHUNKS });
@@ -92,8 +92,16 @@ export class MeteredStream extends Transform {
     this.bytes += chunk.length;
     // A hash on a worker thread that is behind: the next chunk waits (the socket is read no faster).
     const behind = this.hash?.update(chunk);
-    if (behind) behind.then(() => callback(null, chunk), callback);
-    else callback(null, chunk);
+    if (!behind) return callback(null, chunk);
+    // A hashing thread that failed is not the upload's failure: the bytes go on unhashed, and the digest of
+    // the failed hash (which rejects) is computed from the stored bytes instead.
+    behind.then(
+      () => callback(null, chunk),
+      () => {
+        this.hash = undefined;
+        callback(null, chunk);
+      },
+    );
   }
 }
 
