@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { BATCH_BYTES, HashWorkers, InlineHash, type RunningHash } from './running-hash';
+import { BATCH_BYTES, HashWorkers, InlineHash, type RunningHash, copyIntoShared } from './running-hash';
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -103,5 +103,21 @@ describe('RunningHash', () => {
     const next = workers.create();
     await feed(next, data);
     expect(await next.digest()).toBe(sha(data));
+  });
+});
+
+describe('copyIntoShared', () => {
+  it.each([
+    [0, 0, 65536],
+    [3, 8, 65536],
+    [8, 5, 1000],
+    [1, 0, 1],
+    [5, 7, 0],
+  ])('copies a slice at offset %i into shared memory at %i, %i bytes, and nothing else', (from, at, length) => {
+    const source = randomBytes(from + length + 9);
+    const target = Buffer.from(new SharedArrayBuffer(at + length + 16)).fill(0xaa);
+    copyIntoShared(source.subarray(from, from + length), target, at);
+    expect(target.subarray(at, at + length).equals(source.subarray(from, from + length))).toBe(true);
+    expect([...target.subarray(0, at), ...target.subarray(at + length)].every((byte) => byte === 0xaa)).toBe(true);
   });
 });

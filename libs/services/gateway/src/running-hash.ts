@@ -333,7 +333,7 @@ class WorkerHash implements RunningHash {
         this.use(slot);
       }
       const take = Math.min(chunk.length - offset, BATCH_BYTES - this.used);
-      chunk.copy(this.batch as Buffer, this.used, offset, offset + take);
+      copyIntoShared(chunk.subarray(offset, offset + take), this.batch as Buffer, this.used);
       this.used += take;
       offset += take;
       if (this.used === BATCH_BYTES) this.send();
@@ -376,4 +376,15 @@ class WorkerHash implements RunningHash {
       if (!this.failure) this.thread.give(slot);
     }
   }
+}
+
+/**
+ * Copies `source` into `target` (a view of shared memory) at `at`, with one memcpy. Buffer#copy (and
+ * TypedArray#set) into shared memory copy byte by byte, with relaxed atomic stores, whenever the source and the
+ * target are not aligned alike, as the slices of a request body that node's HTTP parser hands over mostly are:
+ * 2 GB/s here, a third of the event loop's time with 16 pushers, against 60-80 GB/s for Buffer#fill with a
+ * buffer of the region's exact length, which node does with memcpy.
+ */
+export function copyIntoShared(source: Buffer, target: Buffer, at: number): void {
+  if (source.length > 0) target.fill(source, at, at + source.length);
 }
