@@ -67,8 +67,9 @@ async function startSides(options: BenchOptions, root: string, started: Registry
  * Before any timing, each registry serves 1 s each of pulls, small monolithic pushes, manifest PUTs and small
  * reads (manifest GET by tag and HEAD by digest, blob HEAD, tags list): a server runs for days, so neither
  * registry's first timed round should pay for its warm-up (a JIT compiler's, a cold cache, a connection pool's
- * new connections). Without the manifest PUTs, our first timed round of them in distributed mode ran at 60% of
- * the next two.
+ * new connections). Our first timed round of manifest PUTs in distributed mode runs at 55-75% of the later
+ * ones, with or without this second of them (267, 392, 490 req/s in one run with it): what still warms up
+ * there is not known.
  */
 async function warmUp(side: Side): Promise<void> {
   const { client, fixtures, role } = side.context;
