@@ -30,6 +30,14 @@ export const manifestRecord = z.object({
   artifactType: z.string().optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 });
+/** A manifest to serve: from manifest.resolve. */
+const manifestView = manifestRecord.extend({
+  /**
+   * The manifest's bytes (base64) when the metadata keeps them (see 'manifest.put'); absent, they are read
+   * from storageKey in the content store.
+   */
+  body: z.string().max(Math.ceil(MANIFEST_INLINE_MAX / 3) * 4).optional(),
+});
 /**
  * Lists cross NATS one bounded page at a time (NATS messages are limited to 1 MB by default): `n` at most
  * MAX_PAGE, and `more` says whether anything follows the page.
@@ -117,10 +125,12 @@ export const Contracts = {
   'upload.cancel': { request: z.object({ repository, id: z.string() }), response: z.object({ cancelled: z.boolean() }) },
   'manifest.put': {
     /**
-     * The gateway has verified the digest and stored the bytes at storageKey; the manifest service parses
-     * them to record what the manifest references. A small manifest (at most MANIFEST_INLINE_MAX bytes, the
-     * usual case) comes along in `body` (base64), which saves reading it back; a larger one is read back from
-     * storageKey (its references can exceed a NATS message).
+     * The gateway has verified the digest; the manifest service parses the bytes to record what the
+     * manifest references. A small manifest (at most MANIFEST_INLINE_MAX bytes, the usual case) comes along
+     * in `body` (base64) and nothing is stored yet: the manifest service keeps the bytes in the metadata
+     * (Postgres: the manifest's row) or, where the metadata does not keep them (the journal), writes them to
+     * storageKey in the content store. A larger one the gateway has stored at storageKey, and it is read back
+     * from there (its references can exceed a NATS message).
      */
     request: z.object({
       repository,
@@ -134,8 +144,12 @@ export const Contracts = {
     response: z.object({ digest, subject: digest.optional() }),
   },
   'manifest.resolve': {
-    request: z.object({ repository, reference: z.string().min(1) }),
-    response: manifestRecord,
+    /**
+     * `fresh`: asked past the gateway's cache of answers (CachingRpc keeps them without the bytes), for the
+     * bytes of a manifest it has in neither its cache of bytes nor the content store.
+     */
+    request: z.object({ repository, reference: z.string().min(1), fresh: z.boolean().optional() }),
+    response: manifestView,
   },
   'manifest.delete': {
     /** By tag: removes the tag only. By digest: removes the manifest from the repository and its tags. */
@@ -158,4 +172,4 @@ export type RequestOf<S extends Subject> = z.infer<(typeof Contracts)[S]['reques
 export type ResponseOf<S extends Subject> = z.infer<(typeof Contracts)[S]['response']>;
 export type UploadView = z.infer<typeof uploadView>;
 export type BlobView = z.infer<typeof blobRecord>;
-export type ManifestView = z.infer<typeof manifestRecord>;
+export type ManifestView = z.infer<typeof manifestView>;

@@ -1,18 +1,22 @@
 import type { ManifestMetadata, ManifestRecord, NewManifest, Page, ReferrersQuery, SqlClient } from './ports';
 import { findRepositoryId } from './repository-ids';
-import { MANIFEST_COLUMNS, distinct, toManifestRecord, type ManifestRow } from './rows';
+import { MANIFEST_COLUMNS, MANIFEST_COLUMNS_WITH_BODY, distinct, toManifestRecord, type ManifestRow } from './rows';
 
 /** The manifest aggregate: global manifest records, their per-repository links and references, and tags. */
 export class ManifestRepository implements ManifestMetadata {
+  /** The bytes go into the manifest's row (migration 3). */
+  readonly keepsBodies = true;
+
   constructor(private readonly sql: SqlClient) {}
 
   /**
-   * One call of ocireg_put_manifest (migration 2): the check of the references (their links locked), the
-   * manifest record (the first record of a digest wins), its link, its references and the tag, atomically.
+   * One call of ocireg_put_manifest (migrations 2 and 3): the check of the references (their links locked),
+   * the manifest record with its bytes (the first record of a digest wins), its link, its references and the
+   * tag, atomically.
    */
   async putManifest(repository: string, manifest: NewManifest, tag?: string): Promise<{ missing: string[] }> {
     const result = await this.sql.query<{ missing: string[] }>(
-      'SELECT ocireg_put_manifest($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11) AS missing',
+      'SELECT ocireg_put_manifest($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11, $12::bytea) AS missing',
       [
         repository,
         manifest.digest,
@@ -25,6 +29,7 @@ export class ManifestRepository implements ManifestMetadata {
         distinct(manifest.blobs),
         distinct(manifest.manifests),
         tag ?? null,
+        manifest.body ?? null,
       ],
     );
     return { missing: result.rows[0]?.missing ?? [] };
@@ -32,7 +37,7 @@ export class ManifestRepository implements ManifestMetadata {
 
   async findManifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
     const result = await this.sql.query<ManifestRow>(
-      `SELECT ${MANIFEST_COLUMNS}
+      `SELECT ${MANIFEST_COLUMNS_WITH_BODY}
        FROM manifests m
        JOIN repository_manifests rm ON rm.digest = m.digest
        JOIN repositories r ON r.id = rm.repository_id
@@ -45,7 +50,7 @@ export class ManifestRepository implements ManifestMetadata {
 
   async resolveTag(repository: string, tag: string): Promise<ManifestRecord | undefined> {
     const result = await this.sql.query<ManifestRow>(
-      `SELECT ${MANIFEST_COLUMNS}
+      `SELECT ${MANIFEST_COLUMNS_WITH_BODY}
        FROM tags t
        JOIN repositories r ON r.id = t.repository_id
        JOIN manifests m ON m.digest = t.manifest_digest

@@ -31,6 +31,11 @@ export interface ManifestRecord {
   subject?: string;
   artifactType?: string;
   annotations?: Record<string, string>;
+  /**
+   * The manifest's bytes, where the metadata keeps them (ManifestMetadata.keepsBodies): then they are the
+   * manifest, and the content store need not hold it. Only findManifest and resolveTag return them.
+   */
+  body?: Buffer;
 }
 
 export interface NewManifest extends ManifestRecord {
@@ -71,6 +76,13 @@ export interface BlobMetadata {
 }
 
 export interface ManifestMetadata {
+  /**
+   * Whether putManifest keeps NewManifest.body (Postgres: a column of the manifest's row, durable with it)
+   * and findManifest/resolveTag return it. When false, the body is ignored: the bytes must be in the content
+   * store under storageKey before putManifest (the journal holds its state in memory, where bodies would grow
+   * the process with every manifest ever pushed).
+   */
+  readonly keepsBodies: boolean;
   /**
    * In one transaction: when any of manifest.blobs / manifest.manifests is not linked in the repository,
    * writes nothing and returns them in `missing`. Otherwise records the manifest (global by digest), links

@@ -17,11 +17,15 @@ export interface ManifestRow {
   subject: string | null;
   artifact_type: string | null;
   annotations: unknown;
+  /** Selected by MANIFEST_COLUMNS_WITH_BODY only: a Buffer from node-postgres, a Uint8Array from PGlite. */
+  body?: Uint8Array | null;
 }
 
 export const BLOB_COLUMNS = 'b.digest, b.size, b.storage_key';
 export const MANIFEST_COLUMNS =
   'm.digest, m.media_type, m.size, m.storage_key, m.subject, m.artifact_type, m.annotations';
+/** With the manifest's bytes (migration 3): for the lookups that serve a manifest, not for listings. */
+export const MANIFEST_COLUMNS_WITH_BODY = `${MANIFEST_COLUMNS}, m.body`;
 
 export function toNumber(value: BigintValue): number {
   const result = Number(value);
@@ -44,6 +48,7 @@ export function toManifestRecord(row: ManifestRow): ManifestRecord {
   if (row.artifact_type !== null) record.artifactType = row.artifact_type;
   const annotations = toAnnotations(row.annotations);
   if (annotations) record.annotations = annotations;
+  if (row.body) record.body = Buffer.isBuffer(row.body) ? row.body : Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength);
   return record;
 }
 

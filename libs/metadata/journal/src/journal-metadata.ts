@@ -143,6 +143,9 @@ class JournalBlobs implements BlobMetadata {
 }
 
 class JournalManifests implements ManifestMetadata {
+  /** The journal's state lives in memory: a manifest's bytes stay in the content store (copyNewManifest drops them). */
+  readonly keepsBodies = false;
+
   constructor(private readonly store: JournalMetadata) {}
 
   async putManifest(repository: string, manifest: NewManifest, tag?: string): Promise<{ missing: string[] }> {

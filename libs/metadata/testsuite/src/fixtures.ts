@@ -20,6 +20,7 @@ export interface ManifestFields {
   subject?: string;
   artifactType?: string;
   annotations?: Record<string, string>;
+  body?: Buffer;
 }
 
 export function newManifest(label: string, fields: ManifestFields = {}): NewManifest {

@@ -27,6 +27,27 @@ export function defineManifestTests(ctx: MetadataContext): void {
       });
     });
 
+    it('keeps the bytes of a manifest where it says it keeps them, and returns them only to find and resolve', async () => {
+      const body = Buffer.from(JSON.stringify({ schemaVersion: 2, note: 'bytes \u0000\u00ff kept' }));
+      const manifest = await pushImage(ctx.metadata, 'library/a', 'bodied', { tag: 'v1', body, subject: digestOf('subject') });
+      const { body: _body, ...record } = recordOf(manifest);
+      const found = await manifests().findManifest('library/a', manifest.digest);
+      const resolved = await manifests().resolveTag('library/a', 'v1');
+      if (manifests().keepsBodies) {
+        expect(found?.body?.equals(body)).toBe(true);
+        expect(resolved?.body?.equals(body)).toBe(true);
+        expect(Buffer.isBuffer(found?.body)).toBe(true);
+      } else {
+        expect(found).toEqual(record);
+        expect(resolved).toEqual(record);
+      }
+      // Listings carry no bytes.
+      expect(await manifests().listReferrers('library/a', digestOf('subject'))).toEqual([record]);
+      // Recorded without bytes (a large manifest, or one of before): none come back, the record is the same.
+      const plain = await pushImage(ctx.metadata, 'library/a', 'unbodied');
+      expect(await manifests().findManifest('library/a', plain.digest)).toStrictEqual(recordOf(plain));
+    });
+
     it('writes nothing and reports what is missing when blobs are not linked', async () => {
       const config = blobRecord('config');
       await ctx.metadata.blobs.commitBlob('library/other', blobRecord('layer'));

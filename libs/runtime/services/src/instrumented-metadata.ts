@@ -29,6 +29,7 @@ export class InstrumentedMetadata implements Metadata {
       listBlobRepositories: (digest, limit) => this.timed('listBlobRepositories', () => blobs.listBlobRepositories(digest, limit)),
     };
     this.manifests = {
+      keepsBodies: manifests.keepsBodies,
       putManifest: (repository, manifest, tag) => this.timed('putManifest', () => manifests.putManifest(repository, manifest, tag)),
       findManifest: (repository, digest) => this.timed('findManifest', () => manifests.findManifest(repository, digest)),
       resolveTag: (repository, tag) => this.timed('resolveTag', () => manifests.resolveTag(repository, tag)),

@@ -17,7 +17,7 @@ function service() {
           if (!state.blobs.has(String(request['digest']))) throw new RegistryError('BLOB_UNKNOWN');
           return { digest: request['digest'], size: 3, storageKey: 'k' };
         case 'manifest.resolve':
-          return { digest: request['reference'] === 'v1' ? state.tag : request['reference'], mediaType: 'm', size: 2, storageKey: 'k' };
+          return { digest: request['reference'] === 'v1' ? state.tag : request['reference'], mediaType: 'm', size: 2, storageKey: 'k', body: 'e30=' };
         case 'tags.list':
           return { name: request['repository'], tags: ['v1'], more: false };
         case 'blob.delete':
@@ -55,6 +55,20 @@ describe('CachingRpc', () => {
     // Shared answers cannot be changed by a caller.
     const answer = await resolve();
     expect(() => ((answer as { size: number }).size = 9)).toThrow(TypeError);
+  });
+
+  it("keeps a manifest's answer without its bytes, and asks past the cache when told fresh", async () => {
+    const { rpc, state } = service();
+    const cache = new CachingRpc(rpc, options);
+    const first = await cache.call('manifest.resolve', { repository: 'a/b', reference: 'v1' });
+    expect(first.body).toBe('e30=');
+    const again = await cache.call('manifest.resolve', { repository: 'a/b', reference: 'v1' });
+    expect(again).toEqual({ digest: DIGEST, mediaType: 'm', size: 2, storageKey: 'k' });
+    expect(state.calls).toEqual(['manifest.resolve']);
+    const fresh = await cache.call('manifest.resolve', { repository: 'a/b', reference: DIGEST, fresh: true });
+    expect(fresh.body).toBe('e30=');
+    await cache.call('manifest.resolve', { repository: 'a/b', reference: DIGEST, fresh: true });
+    expect(state.calls).toEqual(['manifest.resolve', 'manifest.resolve', 'manifest.resolve']);
   });
 
   it("forgets a repository's answers when this gateway changes it, and a read that raced the change is not kept", async () => {

@@ -98,7 +98,7 @@ export class CachingRpc implements RegistryRpc {
     const value = await this.inner.call(subject, request);
     // Kept only if nothing changed in the repository meanwhile.
     if (this.generationOf(key.repository) === generation && keepable(subject, value)) {
-      this.entries.set(fullKey, { value: deepFreeze(value), expires: now + this.options.ttlMs });
+      this.entries.set(fullKey, { value: deepFreeze(withoutBody(value)), expires: now + this.options.ttlMs });
       while (this.entries.size > this.options.maxEntries) {
         const oldest = this.entries.keys().next().value as string;
         this.entries.delete(oldest);
@@ -129,11 +129,22 @@ export class CachingRpc implements RegistryRpc {
   }
 }
 
+/**
+ * A manifest's bytes are not kept with the answer: the entries are counted, not sized, and the gateway's
+ * ManifestCache keeps bytes within a budget of bytes. An answer without them is read from there, the content
+ * store, or asked again `fresh` (see ManifestsHandler.bytesOf).
+ */
+function withoutBody<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || !('body' in value)) return value;
+  const { body: _body, ...rest } = value as T & { body?: unknown };
+  return rest as T;
+}
+
 /** The key of a cacheable read (its repository, and an id unique to the question), or undefined. */
 function cacheKey(subject: Subject, request: unknown): { repository: string; id: string } | undefined {
   const r = request as Record<string, unknown>;
   const repository = r['repository'];
-  if (typeof repository !== 'string') return undefined;
+  if (typeof repository !== 'string' || r['fresh'] === true) return undefined;
   switch (subject) {
     case 'blob.resolve':
       return { repository, id: `b\u0000${repository}\u0000${String(r['digest'])}` };

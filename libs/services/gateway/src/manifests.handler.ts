@@ -4,12 +4,15 @@ import { RegistryConfig, Tokens } from '@ocireg/config';
 import { MANIFEST_INLINE_MAX, ManifestView, type RegistryRpc } from '@ocireg/contracts';
 import { RegistryError } from '@ocireg/errors';
 import { MediaTypes, digestOf, isTag, looksLikeDigest, parseManifest, readLimited } from '@ocireg/oci';
-import { type ContentStore, manifestKey } from '@ocireg/storage';
+import { type ContentStore, ContentNotFoundError, manifestKey } from '@ocireg/storage';
 import { bodyOf, requireDigest, sendEmpty } from './http-util';
 import { acceptedTypes, fallbackChild, isIndexType } from './content-negotiation';
 import { ManifestCache } from './manifest-cache';
 
-/** Manifests: parsed and verified here, bytes in the content store, metadata in the manifest service. */
+/**
+ * Manifests: parsed and verified here; metadata in the manifest service, which keeps the bytes of a small
+ * manifest (sent along) in the metadata or the content store; a large one's bytes written to the store here.
+ */
 @Injectable()
 export class ManifestsHandler {
   private readonly cache = new ManifestCache();
@@ -30,7 +33,8 @@ export class ManifestsHandler {
     }
     const parsed = parseManifest(bytes, request.headers['content-type']);
     const storageKey = manifestKey(digest);
-    if (!(await this.store.stat(storageKey))) await this.store.write(storageKey, bytes);
+    const sentAlong = bytes.length <= MANIFEST_INLINE_MAX;
+    if (!sentAlong && !(await this.store.stat(storageKey))) await this.store.write(storageKey, bytes);
     await this.rpc.call('manifest.put', {
       repository: name,
       tag: ref.tag,
@@ -38,7 +42,7 @@ export class ManifestsHandler {
       size: bytes.length,
       storageKey,
       contentType: request.headers['content-type'],
-      ...(bytes.length <= MANIFEST_INLINE_MAX ? { body: bytes.toString('base64') } : {}),
+      ...(sentAlong ? { body: bytes.toString('base64') } : {}),
     });
     this.cache.set(digest, bytes);
     const headers: Record<string, string> = { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest };
@@ -57,7 +61,7 @@ export class ManifestsHandler {
       etag: `"${manifest.digest}"`,
     });
     if (head) return void reply.send();
-    reply.send(await this.bytesOf(manifest));
+    reply.send(await this.bytesOf(name, manifest));
   }
 
   /** DELETE /v2/<name>/manifests/<reference>: by tag removes the tag; by digest the manifest and its tags. */
@@ -75,19 +79,37 @@ export class ManifestsHandler {
   private async negotiate(name: string, manifest: ManifestView, request: FastifyRequest): Promise<ManifestView> {
     const accepted = acceptedTypes(request.headers['accept']);
     if (!accepted || accepted.has(manifest.mediaType) || manifest.mediaType === MediaTypes.dockerManifest) return manifest;
-    const child = isIndexType(manifest.mediaType) ? fallbackChild(await this.bytesOf(manifest), accepted) : undefined;
+    const child = isIndexType(manifest.mediaType) ? fallbackChild(await this.bytesOf(name, manifest), accepted) : undefined;
     if (child) return this.rpc.call('manifest.resolve', { repository: name, reference: child });
     throw new RegistryError('MANIFEST_UNKNOWN', `the manifest is a ${manifest.mediaType}, which the Accept header does not allow`, {
       mediaType: manifest.mediaType,
     });
   }
 
-  private async bytesOf(manifest: ManifestView): Promise<Buffer> {
-    const cached = this.cache.get(manifest.digest);
+  /**
+   * The manifest's bytes: those that came with the answer (kept in the metadata), else from the cache of
+   * bytes, else from the content store; a manifest in none of them (its bytes are in the metadata, and the
+   * answer came from the cache of answers, which does not keep them) is asked again, past that cache.
+   */
+  private async bytesOf(name: string, manifest: ManifestView): Promise<Buffer> {
+    const cached = manifest.body === undefined ? this.cache.get(manifest.digest) : undefined;
     if (cached) return cached;
-    const bytes = await readLimited(await this.store.read(manifest.storageKey), manifest.size);
+    const bytes = await this.fetchBytes(name, manifest);
+    if (bytes.length !== manifest.size) throw new Error(`manifest ${manifest.digest} has ${bytes.length} bytes, not ${manifest.size}`);
     this.cache.set(manifest.digest, bytes);
     return bytes;
+  }
+
+  private async fetchBytes(name: string, manifest: ManifestView): Promise<Buffer> {
+    if (manifest.body !== undefined) return Buffer.from(manifest.body, 'base64');
+    try {
+      return await readLimited(await this.store.read(manifest.storageKey), manifest.size);
+    } catch (error) {
+      if (!(error instanceof ContentNotFoundError)) throw error;
+      const fresh = await this.rpc.call('manifest.resolve', { repository: name, reference: manifest.digest, fresh: true });
+      if (fresh.body === undefined) throw error;
+      return Buffer.from(fresh.body, 'base64');
+    }
   }
 }
 

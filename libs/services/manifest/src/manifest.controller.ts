@@ -21,12 +21,19 @@ export class ManifestController {
     @Inject(Tokens.contentStore) private readonly store: ContentStore,
   ) {}
 
-  /** Records a manifest the gateway verified and stored: everything it references must be in the repository. */
+  /**
+   * Records a manifest the gateway verified: everything it references must be in the repository. Bytes that
+   * came along are kept in the metadata where it keeps them, else written to the content store first (a large
+   * manifest the gateway wrote there itself).
+   */
   @MessagePattern('manifest.put')
   async put(@Payload() payload: unknown): Promise<ResponseOf<'manifest.put'>> {
     const request = parseRequest('manifest.put', payload);
     if (request.tag !== undefined && !isTag(request.tag)) throw new RegistryError('TAG_INVALID', undefined, { tag: request.tag });
-    const parsed = parseManifest(await this.bytesOf(request), request.contentType);
+    const bytes = await this.bytesOf(request);
+    const parsed = parseManifest(bytes, request.contentType);
+    const kept = request.body !== undefined && this.metadata.manifests.keepsBodies;
+    if (request.body !== undefined && !kept && !(await this.store.stat(request.storageKey))) await this.store.write(request.storageKey, bytes);
     const { missing } = await this.metadata.manifests.putManifest(
       request.repository,
       {
@@ -39,6 +46,7 @@ export class ManifestController {
         subject: parsed.subject,
         artifactType: parsed.artifactType,
         annotations: parsed.annotations,
+        ...(kept ? { body: bytes } : {}),
       },
       request.tag,
     );
@@ -58,8 +66,8 @@ export class ManifestController {
       : await this.metadata.manifests.resolveTag(repository, reference);
     if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { reference });
     // Annotations can be large and the gateway does not need them to serve the manifest.
-    const { annotations: _annotations, ...view } = manifest;
-    return view;
+    const { annotations: _annotations, body, ...view } = manifest;
+    return body ? { ...view, body: body.toString('base64') } : view;
   }
 
   @MessagePattern('manifest.delete')

@@ -6,7 +6,9 @@
  *                                   completing an upload makes this object the blob (no copy); the metadata
  *                                   database maps digest -> key. <xx> is the first two characters of the id.
  *   v1/manifests/<alg>/<xx>/<hex>   bytes of a manifest, addressed by its digest (written before its
- *                                   metadata row, so a manifest is visible only once both exist).
+ *                                   metadata row, so a manifest is visible only once both exist), unless
+ *                                   the metadata keeps them in that row (Postgres, for manifests of at most
+ *                                   MANIFEST_INLINE_MAX bytes: see the 'manifest.put' contract).
  */
 export const CONTENT_LAYOUT_VERSION = 1;
 

@@ -1,5 +1,6 @@
 import { initialMigration } from './0001-initial';
 import { writeFunctionsMigration } from './0002-write-functions';
+import { manifestBodiesMigration } from './0003-manifest-bodies';
 import type { Migration } from './migration';
 
 /*
@@ -20,8 +21,9 @@ import type { Migration } from './migration';
  *     A blob is visible in a repository only through this link. Index on digest: who links a blob (GC).
  *
  * manifests(digest text PK, media_type, size bigint, storage_key text UNIQUE, subject text NULL,
- *           artifact_type text NULL, annotations jsonb NULL, created_at)
+ *           artifact_type text NULL, annotations jsonb NULL, created_at, body bytea NULL)
  *     Global by digest like blobs. Partial index on subject: the referrers lookup (joined with the links).
+ *     `body` (migration 3): the manifest's bytes, when they came along; NULL: they are in the content store.
  *
  * repository_manifests(repository_id FK, digest FK manifests, created_at, PK(repository_id, digest))
  *     A manifest is visible in a repository only through this link. Deleting the link cascades to the
@@ -40,10 +42,11 @@ import type { Migration } from './migration';
  * Sizes are bigint (node-postgres returns them as strings; the repositories convert them to numbers).
  *
  * Functions (migration 2): ocireg_repository_id(name), ocireg_commit_blob(...) and ocireg_put_manifest(...),
- *     the writes of a push, one round trip each (see 0002-write-functions.ts).
+ *     the writes of a push, one round trip each (see 0002-write-functions.ts); migration 3 adds the form of
+ *     ocireg_put_manifest that takes the manifest's bytes.
  */
 
 /** Every migration, in the order they apply. */
-export const migrations: readonly Migration[] = [initialMigration, writeFunctionsMigration];
+export const migrations: readonly Migration[] = [initialMigration, writeFunctionsMigration, manifestBodiesMigration];
 
 export type { Migration } from './migration';
