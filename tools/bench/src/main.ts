@@ -64,18 +64,16 @@ async function startSides(options: BenchOptions, root: string, started: Registry
 }
 
 /**
- * Before any timing, each registry serves 1 s each of pulls, small monolithic pushes, manifest PUTs and small
- * reads (manifest GET by tag and HEAD by digest, blob HEAD, tags list): a server runs for days, so neither
- * registry's first timed round should pay for its warm-up (a JIT compiler's, a cold cache, a connection pool's
- * new connections). Our first timed round of manifest PUTs in distributed mode runs at 55-75% of the later
- * ones, with or without this second of them (267, 392, 490 req/s in one run with it): what still warms up
- * there is not known.
+ * Before any timing, each registry serves 1 s each of pulls, small monolithic pushes and small reads (manifest
+ * GET by tag and HEAD by digest, blob HEAD, tags list) and MANIFEST_WARM_UP_MS of manifest PUTs at the
+ * scenarios' concurrency: a server runs for days, so neither registry's first timed round should pay for its
+ * warm-up (a JIT compiler's, a cold cache, a connection pool's new connections, memory touched the first time).
  */
-async function warmUp(side: Side): Promise<void> {
+async function warmUp(side: Side, concurrency: number): Promise<void> {
   const { client, fixtures, role } = side.context;
   await loadLoop(8, 1000, (_w, i) => pullBlob(client, fixtures.repo, i % 2 === 0 ? fixtures.refs.layer : fixtures.refs.config).then(() => undefined));
   await loadLoop(4, 1000, () => pushBytes(client, fixtures.repo, randomBytes(WARM_UP_BLOB)).then(() => undefined));
-  await loadLoop(8, 1000, (w, i) => {
+  await loadLoop(concurrency, MANIFEST_WARM_UP_MS, (w, i) => {
     const tag = `${role}-warm-w${w}-${i}`;
     const body = imageManifest(fixtures.refs, tag);
     return putManifest(client, fixtures.putRepo, tag, body, sha256(body));
@@ -89,6 +87,15 @@ async function warmUp(side: Side): Promise<void> {
   ];
   await loadLoop(8, 1000, (_w, i) => (reads[i % reads.length] as () => Promise<void>)());
 }
+
+/**
+ * Manifest PUTs of the warm-up. A distributed registry started afresh got faster for its first 15 s of them
+ * (32 at a time, runs of 5 s against one cluster: 322, 443 and 507 req/s, then 575-670): every process's CPU
+ * per PUT halved meanwhile, Postgres', NATS' and the load generator's too (1.5 -> 0.7 ms the gateway, 1.4 ->
+ * 0.7-0.9 ms Postgres), as processes whose memory is touched for the first time do on this VM. With 1 s of
+ * them, the first timed round ran at 55-75% of the later ones.
+ */
+const MANIFEST_WARM_UP_MS = 10_000;
 
 /** Bytes of each blob pushed during the warm-up. */
 const WARM_UP_BLOB = 64 * 1024;
@@ -116,7 +123,7 @@ async function run(options: BenchOptions): Promise<void> {
       sides.push({ registry, context: { role, client, fixtures } });
     }
     sampler = new RssSampler(sides.flatMap((s) => s.registry.processes.filter((p) => p.pid > 0)));
-    for (const side of sides) await warmUp(side);
+    for (const side of sides) await warmUp(side, options.settings.concurrency);
     for (const scenario of scenarios) {
       const perSide: Record<SideRole, RoundResult[]> = { ours: [], reference: [] };
       results.set(scenario.name, perSide);
@@ -152,7 +159,7 @@ async function run(options: BenchOptions): Promise<void> {
       ...(reference ? { reference: { label: reference.registry.label, description: reference.registry.description } } : {}),
       notes: [
         `Push/pull: ${options.settings.sizes.map((s) => `${s / 2 ** 20} MiB`).join(', ')} blobs, at least ${options.settings.minIterations} and about ${options.settings.byteBudget / 2 ** 20} MiB per run, one transfer at a time; chunked pushes in ${options.settings.chunkSize / 2 ** 20} MiB PATCHes; every blob has unique content, digests computed before the timing.`,
-        `push-concurrent: ${options.settings.pushers} pushers × ${options.settings.blobsPerPusher} monolithic pushes of ${options.settings.pusherBlobSize / 2 ** 20} MiB. Small requests: ${options.settings.concurrency} concurrent workers for ${options.settings.durationMs / 1000} s per run, keep-alive connections. Before the first round, each registry served 1 s each of pulls, 64 KiB pushes, manifest PUTs and small reads (warm-up).`,
+        `push-concurrent: ${options.settings.pushers} pushers × ${options.settings.blobsPerPusher} monolithic pushes of ${options.settings.pusherBlobSize / 2 ** 20} MiB. Small requests: ${options.settings.concurrency} concurrent workers for ${options.settings.durationMs / 1000} s per run, keep-alive connections. Before the first round, each registry served 1 s each of pulls, 64 KiB pushes and small reads and ${MANIFEST_WARM_UP_MS / 1000} s of manifest PUTs (warm-up).`,
         'Checked on every response: status, Location, Docker-Content-Digest, Range of each PATCH, bytes of each pulled blob hashed and compared, manifests compared byte for byte; pushed blobs and manifests re-fetched after the timing.',
         `The load generator (this Node process, node:http keep-alive; pulled blobs of 4 MiB and more hashed on a worker thread) shares the ${cpus().length} CPUs with the registries. Total wall time ${((Date.now() - started0) / 60000).toFixed(1)} min.`,
       ],
