@@ -92,8 +92,9 @@ async function warmUp(side: Side, concurrency: number): Promise<void> {
  * Manifest PUTs of the warm-up. A distributed registry started afresh got faster for its first 15 s of them
  * (32 at a time, runs of 5 s against one cluster: 322, 443 and 507 req/s, then 575-670): every process's CPU
  * per PUT halved meanwhile, Postgres', NATS' and the load generator's too (1.5 -> 0.7 ms the gateway, 1.4 ->
- * 0.7-0.9 ms Postgres), as processes whose memory is touched for the first time do on this VM. With 1 s of
- * them, the first timed round ran at 55-75% of the later ones.
+ * 0.7-0.9 ms Postgres): the machine rather than one process (a guess: memory touched for the first time costs
+ * a fault into the hypervisor here, see direct-io.ts). With 1 s of them, the first timed round ran at 55-75%
+ * of the later ones.
  */
 const MANIFEST_WARM_UP_MS = 10_000;
 
