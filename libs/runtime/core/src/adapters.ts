@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { RegistryConfig } from '@ocireg/config';
 import type { RegistryTransport } from '@ocireg/messaging';
 import { InProcessTransport } from '@ocireg/messaging-inprocess';
@@ -16,7 +17,13 @@ export async function openContentStore(config: RegistryConfig, metrics?: Storage
   const storage = config.storage;
   const store: ContentStore =
     storage.driver === 'filesystem'
-      ? new FilesystemContentStore({ rootDirectory: storage.rootDirectory, directIo: storage.directIo, inlineCalls: storage.inlineCalls })
+      ? new FilesystemContentStore({
+          rootDirectory: storage.rootDirectory,
+          directIo: storage.directIo,
+          inlineCalls: storage.inlineCalls,
+          onBackgroundSyncError: (file, error) =>
+            new Logger('ContentStore').error(`sync of unfinished upload file ${file} failed, upload discarded: ${String(error)}`),
+        })
       : new S3ContentStore({
           endPoint: storage.endPoint,
           port: storage.port,

@@ -217,6 +217,85 @@ describe('FilesystemContentStore appends to an unfinished file that is gone', ()
   });
 });
 
+describe('FilesystemContentStore.append syncs in the background', () => {
+  let directory: string;
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'ocireg-fs-bgsync-'));
+  });
+  afterEach(() => rm(directory, { recursive: true, force: true }));
+
+  it('answers before the sync of the appended bytes ends; close() waits for it, and the completion then has the bytes', async () => {
+    const store = new FilesystemContentStore({ rootDirectory: path.join(directory, 'store') });
+    await store.init();
+    const held: Array<() => void> = [];
+    const realDatasync = fs.fdatasync;
+    const datasync = jest.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, done: (error: NodeJS.ErrnoException | null) => void) => {
+      held.push(() => realDatasync(fd, done));
+    }) as typeof fs.fdatasync);
+    try {
+      const key = 'v1/background';
+      const chunk = Buffer.alloc(300 * 1024, 7);
+      const state = await store.append(key, await store.startAppend(key), Readable.from([chunk]));
+      expect(state.size).toBe(chunk.length);
+      // The append has answered; its sync was asked for and is still held.
+      expect(datasync).toHaveBeenCalledTimes(1);
+      let closed = false;
+      const closing = store.close().then(() => (closed = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(closed).toBe(false);
+      held.shift()?.();
+      await closing;
+      expect(closed).toBe(true);
+      datasync.mockRestore();
+      await expect(store.completeAppend(key, state)).resolves.toEqual({ key, size: chunk.length });
+      expect(await readFile(path.join(directory, 'store', ...key.split('/')))).toEqual(chunk);
+    } finally {
+      datasync.mockRestore();
+      for (const release of held) release();
+    }
+  });
+
+  it('does not sync a failed append in the background', async () => {
+    const store = new FilesystemContentStore({ rootDirectory: path.join(directory, 'store') });
+    await store.init();
+    const datasync = jest.spyOn(fs, 'fdatasync');
+    try {
+      async function* failing(): AsyncGenerator<Buffer> {
+        yield Buffer.alloc(1000, 1);
+        throw new Error('client went away');
+      }
+      const key = 'v1/failed';
+      await expect(store.append(key, await store.startAppend(key), Readable.from(failing()))).rejects.toThrow();
+      await store.close();
+      expect(datasync).not.toHaveBeenCalled();
+    } finally {
+      datasync.mockRestore();
+    }
+  });
+
+  it('removes the unfinished file when the background sync fails, and says so: the upload cannot complete on bytes the disk may not hold', async () => {
+    const failures: Array<[string, unknown]> = [];
+    const root = path.join(directory, 'store');
+    const store = new FilesystemContentStore({ rootDirectory: root, onBackgroundSyncError: (file, error) => failures.push([file, error]) });
+    await store.init();
+    const datasync = jest.spyOn(fs, 'fdatasync').mockImplementation(((_fd: number, done: (error: NodeJS.ErrnoException | null) => void) => {
+      setImmediate(() => done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+    }) as typeof fs.fdatasync);
+    const key = 'v1/lost';
+    let state;
+    try {
+      state = await store.append(key, await store.startAppend(key), Readable.from([Buffer.alloc(5000, 3)]));
+      await store.close();
+    } finally {
+      datasync.mockRestore();
+    }
+    expect(failures).toEqual([[path.join(root, APPENDING_DIR, appendingName(key)), expect.objectContaining({ code: 'EIO' })]]);
+    await expect(readdir(path.join(root, APPENDING_DIR))).resolves.toEqual([]);
+    await expect(store.completeAppend(key, state)).rejects.toThrow(ContentNotFoundError);
+    await expect(store.stat(key)).resolves.toBeUndefined();
+  });
+});
+
 describe('uniqueName', () => {
   it('gives 32 hex digits, a different name every time', () => {
     const names = Array.from({ length: 1000 }, () => uniqueName());

@@ -20,6 +20,11 @@ export interface FilesystemContentStoreOptions {
   directIo?: boolean | DirectIo;
   /** Opening existing files, close, stat, rename and unlink run on the event loop (see fs-calls.ts); default on. */
   inlineCalls?: boolean;
+  /**
+   * Told when the background sync of an append failed (see append); the unfinished upload is discarded.
+   * Default: a process warning.
+   */
+  onBackgroundSyncError?: (file: string, error: unknown) => void;
 }
 
 /** O_DSYNC where the platform has it (Linux, macOS); elsewhere bytes in memory are written as a stream. */
@@ -40,10 +45,15 @@ export class FilesystemContentStore implements ContentStore {
   private readonly appendingDir: string;
   private readonly direct: DirectIo;
   private readonly calls: FsCalls;
+  private readonly onBackgroundSyncError: (file: string, error: unknown) => void;
+  /** Background syncs of appends still running (see append); close() waits for them. */
+  private readonly syncing = new Set<Promise<void>>();
 
   constructor(options: FilesystemContentStoreOptions) {
     this.direct = options.directIo instanceof DirectIo ? options.directIo : new DirectIo(options.directIo ?? true);
     this.calls = options.inlineCalls === false ? THREAD_POOL_CALLS : INLINE_CALLS;
+    this.onBackgroundSyncError =
+      options.onBackgroundSyncError ?? ((file, error) => process.emitWarning(`background sync of ${file} failed (${String(error)}); its upload was discarded`));
     this.root = path.resolve(options.rootDirectory);
     this.tempDir = path.join(this.root, TEMP_DIR);
     this.appendingDir = path.join(this.root, APPENDING_DIR);
@@ -55,7 +65,8 @@ export class FilesystemContentStore implements ContentStore {
   }
 
   async close(): Promise<void> {
-    // Nothing is held open between calls.
+    // Nothing else is held open between calls.
+    while (this.syncing.size > 0) await Promise.all([...this.syncing]);
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
@@ -136,8 +147,16 @@ export class FilesystemContentStore implements ContentStore {
     return { size: 0 };
   }
 
+  /**
+   * Not synced before it returns: completeAppend syncs the whole object (an fsync before every PATCH's answer
+   * would cost each a disk flush). The sync starts in the background as the append ends instead, so that the
+   * completion, which most often follows at once, finds the bytes on disk already: its own sync then has little
+   * left to do (a chunked 1 MiB push: the PUT's 1 ms sync overlapped with the PATCH's answer and the PUT's
+   * arrival). A background sync that fails removes the unfinished file: the failed write-back is reported to
+   * one sync only, and the completion's would then succeed on bytes the disk may not hold; without the file
+   * the upload cannot complete (its bytes are lost: the client starts again).
+   */
   async append(key: string, state: AppendState, body: Readable): Promise<AppendState> {
-    // Not synced: completeAppend syncs the whole object once (an fsync per chunk would cost every PATCH a disk flush).
     const written = await this.writeAppending(key, state, body, false);
     return { ...state, size: state.size + written };
   }
@@ -190,17 +209,35 @@ export class FilesystemContentStore implements ContentStore {
       }
     });
     opening.catch(() => undefined); // awaited by the writes, or below
+    let written: number | undefined;
     try {
-      const written = await this.writeBody(opening, this.appendingPath(key), body, state.size, sync);
+      written = await this.writeBody(opening, this.appendingPath(key), body, state.size, sync);
       await opening; // a file that could not be opened fails the append even when no write needed it (an empty body)
       return written;
     } catch (error) {
+      written = undefined;
       body.destroy();
       throw error;
     } finally {
       const fd = await opening.catch(() => undefined);
-      if (fd !== undefined) await this.calls.close(fd);
+      // Unsynced bytes of a successful append are synced in the background (see append).
+      if (fd !== undefined && !sync && written !== undefined && written > 0) this.syncInBackground(fd, this.appendingPath(key));
+      else if (fd !== undefined) await this.calls.close(fd);
     }
+  }
+
+  /** Syncs then closes an unfinished file without waiting; see append. */
+  private syncInBackground(fd: number, file: string): void {
+    const done: Promise<void> = datasync(fd)
+      .catch(async (error: unknown) => {
+        this.onBackgroundSyncError(file, error);
+        await this.calls.unlink(file).catch(() => undefined);
+      })
+      .finally(async () => {
+        await this.calls.close(fd).catch(() => undefined);
+        this.syncing.delete(done);
+      });
+    this.syncing.add(done);
   }
 
   async abortAppend(key: string, _state: AppendState): Promise<void> {
