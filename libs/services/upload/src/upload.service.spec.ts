@@ -338,6 +338,66 @@ describe('UploadService', () => {
       await expect(uploads.claim(REPO, id, undefined)).rejects.toMatchObject(unknown);
     });
 
+    it('a first chunk is stored in one write to the session store, without reading it first', async () => {
+      const id = ids.issue(REPO);
+      const get = jest.spyOn(sessions, 'get');
+      const create = jest.spyOn(sessions, 'create');
+      await expect(uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('first'))) })).resolves.toEqual({ offset: 5, adopted: true });
+      expect(get).not.toHaveBeenCalled();
+      expect(create).toHaveBeenCalledTimes(1);
+      expect(await sessions.get(id)).toMatchObject({ id, version: 1, append: { size: 5 } });
+      // A second first chunk finds the session stored: told the offset, nothing changed.
+      await expect(uploads.adopt({ repository: REPO, id, ...(await ownChunk(Buffer.from('again'))) })).resolves.toEqual({ offset: 5, adopted: false });
+    });
+
+    it('a completion after chunks replaces the session by the mark in one write (no lease first), and refuses a chunk meanwhile', async () => {
+      const id = ids.issue(REPO);
+      const bytes = Buffer.from('chunked bytes');
+      await uploads.adopt({ repository: REPO, id, ...(await ownChunk(bytes)) });
+      const digest = digestOf(bytes);
+      const compareAndSet = jest.spyOn(sessions, 'compareAndSet');
+      let during: unknown;
+      const commitBlob = metadata.blobs.commitBlob.bind(metadata.blobs);
+      jest.spyOn(metadata.blobs, 'commitBlob').mockImplementationOnce(async (...args) => {
+        // While the commit runs, the upload is already ended: a PATCH cannot slip in.
+        during = await uploads.claim(REPO, id, bytes.length).catch((error: unknown) => error);
+        return commitBlob(...args);
+      });
+      await expect(uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length })).resolves.toMatchObject({ blob: { digest } });
+      expect(during).toMatchObject(unknown);
+      expect(compareAndSet).toHaveBeenCalledTimes(1);
+      expect(await sessions.get(id)).toMatchObject({ ended: true });
+    });
+
+    it('a completion after chunks whose commit fails puts the upload back as it was: the same call succeeds later', async () => {
+      const id = ids.issue(REPO);
+      const bytes = Buffer.from('retried after chunks');
+      await uploads.adopt({ repository: REPO, id, ...(await ownChunk(bytes)) });
+      const digest = digestOf(bytes);
+      const commitBlob = jest.spyOn(metadata.blobs, 'commitBlob').mockRejectedValueOnce(new Error('database unavailable'));
+      await expect(uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length })).rejects.toThrow('database unavailable');
+      const after = await sessions.get(id);
+      expect(after?.ended).toBeUndefined();
+      expect(after?.append.size).toBe(bytes.length);
+      await expect(uploads.status(REPO, id)).resolves.toEqual({ id, offset: bytes.length });
+      const { blob } = await uploads.complete({ repository: REPO, id, digest, computedDigest: digest, size: bytes.length });
+      expect(commitBlob).toHaveBeenCalledTimes(2);
+      expect(await readAll(await store.read(blob?.storageKey ?? ''))).toEqual(bytes);
+      await expect(uploads.status(REPO, id)).rejects.toMatchObject(unknown);
+    });
+
+    it('a completion after chunks with a digest that does not match: DIGEST_INVALID, the bytes gone, the id unknown', async () => {
+      const id = ids.issue(REPO);
+      const own = await ownChunk(Buffer.from('some bytes'));
+      await uploads.adopt({ repository: REPO, id, ...own });
+      const computed = digestOf(Buffer.from('some bytes'));
+      await expect(uploads.complete({ repository: REPO, id, digest: digestOf(Buffer.from('other')), computedDigest: computed, size: 10 })).rejects.toMatchObject({
+        code: 'DIGEST_INVALID',
+      });
+      await expect(uploads.status(REPO, id)).rejects.toMatchObject(unknown);
+      await expect(store.completeAppend(own.storageKey, own.append)).rejects.toThrow();
+    });
+
     it('an upload that ends once its id is no longer valid leaves no mark: the id is unknown all the same', async () => {
       const issued = Date.now();
       const id = ids.issue(REPO, issued);

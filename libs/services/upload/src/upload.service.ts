@@ -84,12 +84,18 @@ export class UploadService {
    * lets one of two racing first chunks win; the other is refused.
    */
   async adopt(request: RequestOf<'upload.adopt'>): Promise<{ offset: number; adopted: boolean }> {
+    const append = request.append as AppendState;
+    // The first chunk of a signed id, most often: its session is stored at once (one round trip to the session
+    // store, not a read then a write), which also tells that nothing was stored before it.
+    const fresh = await this.freshSession(request.repository, request.id);
+    if (fresh && (await this.sessions.create(this.touch(fresh, { storageKey: request.storageKey, append }), this.config.uploads.ttlSeconds))) {
+      return { offset: append.size, adopted: true };
+    }
     const session = await this.load(request.repository, request.id);
     if (session.append.size !== 0) return { offset: session.append.size, adopted: false };
     if (session.lease && session.lease.expiresAt > Date.now()) {
       throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', { offset: 0 });
     }
-    const append = request.append as AppendState;
     await this.replace(session, this.touch(session, { storageKey: request.storageKey, append }));
     if (!isFresh(session)) await this.discardAppend(session, session.append);
     return { offset: append.size, adopted: true };
@@ -147,7 +153,15 @@ export class UploadService {
     }
     let current = claimed?.mark ?? session;
     let leaseToken: string | undefined;
-    if (request.object === undefined) {
+    /** The upload's state was replaced by its end mark, to be put back if the commit fails. */
+    let reopen: UploadSession | undefined;
+    if (request.object === undefined && this.endsWithMark(session)) {
+      // The mark that ends the upload is stored first, in place of a lease then the mark: no other request
+      // writes to an ended upload, and one round trip to the session store is saved.
+      current = this.endMark(session);
+      await this.replace(session, current, this.markSeconds(session));
+      reopen = session;
+    } else if (request.object === undefined) {
       current = this.touch(session, { lease: this.newLease() });
       await this.replace(session, current);
       leaseToken = current.lease?.token;
@@ -177,6 +191,7 @@ export class UploadService {
     } catch (error) {
       // The upload stays as it was, free for a retry.
       if (leaseToken !== undefined) await this.release(session.repository, session.id, leaseToken).catch(() => false);
+      else if (reopen) await this.replace(current, { ...this.touch(current, {}), ended: undefined }).catch(() => undefined);
       else if (current.ended) await this.sessions.delete(session.id).catch(() => false);
       throw error;
     }
@@ -222,6 +237,11 @@ export class UploadService {
     if (!fresh) return undefined;
     const mark = this.endMark(fresh);
     return (await this.sessions.create(mark, this.markSeconds(fresh))) ? { fresh, mark } : undefined;
+  }
+
+  /** Whether ending the upload leaves a mark (a signed id), rather than removing its session. */
+  private endsWithMark(session: UploadSession): boolean {
+    return this.ids !== undefined && UploadIds.isSigned(session.id) && this.ids.markSeconds(session.createdAt) > 0;
   }
 
   /** How long the mark of a fresh upload stays: until its id is no longer valid (at least a second: it is valid now). */
@@ -276,8 +296,7 @@ export class UploadService {
   }
 
   /** Stores `next` in place of `current` if nothing changed it meanwhile (a fresh upload: if none stored it meanwhile). */
-  private async replace(current: UploadSession, next: UploadSession): Promise<void> {
-    const ttl = this.config.uploads.ttlSeconds;
+  private async replace(current: UploadSession, next: UploadSession, ttl = this.config.uploads.ttlSeconds): Promise<void> {
     const replaced = isFresh(current) ? await this.sessions.create(next, ttl) : await this.sessions.compareAndSet(current.id, current.version, next, ttl);
     if (!replaced) throw new RegistryError('RANGE_INVALID', 'another request changed this upload', { offset: current.append.size });
   }
