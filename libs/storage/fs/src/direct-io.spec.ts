@@ -58,8 +58,9 @@ describe('FilesystemContentStore with direct I/O', () => {
   });
   afterAll(() => rm(directory, { recursive: true, force: true }));
 
-  async function storeWith(direct: DirectIo, name: string): Promise<FilesystemContentStore> {
-    const store = new FilesystemContentStore({ rootDirectory: path.join(directory, name), directIo: direct });
+  /** `inlineCalls: false`: creates through the thread pool, as after a slow one (see InlineCreates). */
+  async function storeWith(direct: DirectIo, name: string, inlineCalls = true): Promise<FilesystemContentStore> {
+    const store = new FilesystemContentStore({ rootDirectory: path.join(directory, name), directIo: direct, inlineCalls });
     await store.init();
     return store;
   }
@@ -151,7 +152,7 @@ describe('FilesystemContentStore with direct I/O', () => {
     if (!supported) return;
     const counts = { opens: 0, writes: 0 };
     const slots = new AlignedSlots(2);
-    const store = await storeWith(new DirectIo(true, slots, countingOpener(counts)), 'deferred');
+    const store = await storeWith(new DirectIo(true, slots, countingOpener(counts)), 'deferred', false);
     const bytes = randomBytes(SLOT_SIZE);
     let taken = false;
     async function* body(): AsyncGenerator<Buffer> {
@@ -179,7 +180,7 @@ describe('FilesystemContentStore with direct I/O', () => {
 
   it('a fresh upload whose file cannot be created fails, with its body taken or not, and gives its slots back', async () => {
     const slots = new AlignedSlots(2);
-    const store = await storeWith(new DirectIo(true, slots), 'create-fails');
+    const store = await storeWith(new DirectIo(true, slots), 'create-fails', false);
     const creates = holdCreates();
     try {
       const key = 'v1/refused';

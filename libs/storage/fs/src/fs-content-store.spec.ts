@@ -176,11 +176,12 @@ describe('FilesystemContentStore.write of bytes in memory', () => {
     const store = new FilesystemContentStore({ rootDirectory: directory });
     await store.init();
     const open = jest.spyOn(fs, 'open');
+    const openSync = jest.spyOn(fs, 'openSync');
     const datasync = jest.spyOn(fs, 'fdatasync');
     try {
       const bytes = Buffer.from('{"schemaVersion":2}');
       await store.write('manifests/a', bytes);
-      const flags = open.mock.calls.map((call): unknown => call[1]).filter((flag): flag is number => typeof flag === 'number');
+      const flags = [...open.mock.calls, ...openSync.mock.calls].map((call): unknown => call[1]).filter((flag): flag is number => typeof flag === 'number');
       expect(flags.some((flag) => (flag & fs.constants.O_DSYNC) !== 0 && (flag & fs.constants.O_EXCL) !== 0)).toBe(true);
       expect(datasync).not.toHaveBeenCalled();
       expect(await readFile(path.join(directory, 'manifests', 'a'))).toEqual(bytes);
@@ -190,6 +191,7 @@ describe('FilesystemContentStore.write of bytes in memory', () => {
       expect(await readFile(path.join(directory, 'manifests', 'b'))).toEqual(bytes);
     } finally {
       open.mockRestore();
+      openSync.mockRestore();
       datasync.mockRestore();
       await store.close();
       await rm(directory, { recursive: true, force: true });
