@@ -3,7 +3,7 @@ export type { HttpMetrics, RpcMetrics, StorageMetrics, DatabaseMetrics, MessageM
 export { OperationsServer, Readiness } from './operations-server';
 export type { ReadinessCheck, ReadinessReport, ReadinessState } from './operations-server';
 export { CountingStream } from './counting-stream';
-export { createLogger, PinoNestLogger, REDACTED_PATHS, runInRequestContext, currentRequestId, setRequestUser, requestIdFrom, isRequestId, takeRequestId, REQUEST_ID_FIELD } from './logging';
+export { createLogger, unredactedChild, PinoNestLogger, REDACTED_PATHS, runInRequestContext, currentRequestId, setRequestUser, requestIdFrom, isRequestId, takeRequestId, REQUEST_ID_FIELD } from './logging';
 export type { Logger, LoggerOptions, LogLevelName, RequestContext } from './logging';
 export {
   Tracing,

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { PinoNestLogger, REQUEST_ID_FIELD, createLogger, currentRequestId, isRequestId, requestIdFrom, runInRequestContext, takeRequestId } from './logging';
+import { PinoNestLogger, REQUEST_ID_FIELD, createLogger, currentRequestId, isRequestId, requestIdFrom, runInRequestContext, takeRequestId, unredactedChild } from './logging';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -80,6 +80,19 @@ describe('createLogger', () => {
     }
     expect(lines[0]).toMatchObject({ req: { headers: { authorization: '[redacted]', host: 'h' } } });
     expect(lines[2]).toMatchObject({ form: { username: 'alice', password: '[redacted]', refresh_token: '[redacted]' } });
+  });
+});
+
+describe('unredactedChild', () => {
+  it('writes the lines of its parent (level, name, request id) without the redaction pass, which the parent keeps', () => {
+    const { logger, lines } = capture('info');
+    const child = unredactedChild(logger);
+    child.debug('hidden');
+    runInRequestContext({ requestId: 'req-7' }, () => child.info({ method: 'GET', path: '/v2/', token: 'passed-as-chosen' }, 'request'));
+    logger.info({ token: 'still-redacted' }, 'parent');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: 30, name: 'test', requestId: 'req-7', method: 'GET', path: '/v2/', token: 'passed-as-chosen', msg: 'request' });
+    expect(lines[1]).toMatchObject({ token: '[redacted]', msg: 'parent' });
   });
 });
 

@@ -110,6 +110,17 @@ export function createLogger({ level, name, destination }: LoggerOptions): Logge
   );
 }
 
+/**
+ * A child of `logger` that writes the same lines without the redaction pass: for lines whose every field the
+ * caller chose and knows to hold no credential (the access log's method, path without its query, status,
+ * sizes, user name). The pass walks each line for the credential paths, wildcards included: 15 of a line's
+ * 19 µs here (pino 10), 5% of the gateway's event loop under small requests. Never for objects from outside
+ * (headers, bodies, errors, configuration).
+ */
+export function unredactedChild(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: [] } });
+}
+
 /** Nest's LoggerService on a pino logger: Nest's own messages, and every `new Logger(context)`, as JSON. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}

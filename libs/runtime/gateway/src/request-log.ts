@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Logger, type RequestContext, requestIdFrom, runInRequestContext, secondsSince } from '@ocireg/observability';
+import { type Logger, type RequestContext, requestIdFrom, runInRequestContext, secondsSince, unredactedChild } from '@ocireg/observability';
 import { declaresBody, isReadable, tapBytes } from './byte-taps';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -27,6 +27,8 @@ export function pathOf(url: string): string {
  * nor the query string.
  */
 export function logRequests(fastify: FastifyInstance, logger: Logger, kindOf: (url: string) => string): void {
+  // The access line is made of chosen fields only (accessLine): no redaction pass needed.
+  const access = unredactedChild(logger);
   fastify.addHook('onRequest', (request, reply, done) => {
     const context = { requestId: requestIdFrom(request.headers[REQUEST_ID_HEADER]) };
     tracked.set(request, { context, start: process.hrtime.bigint(), bytesIn: 0, bytesOut: 0 });
@@ -62,7 +64,7 @@ export function logRequests(fastify: FastifyInstance, logger: Logger, kindOf: (u
   fastify.addHook('onResponse', async (request, reply) => {
     const seen = tracked.get(request);
     if (!seen) return;
-    logger.info(accessLine(request, reply, seen, kindOf), 'request');
+    access.info(accessLine(request, reply, seen, kindOf), 'request');
   });
 }
 
