@@ -1,6 +1,6 @@
 import { RegistryError } from '@ocireg/errors';
 import { parseRange } from './blobs.handler';
-import { parseV2Path } from './routes';
+import { parseV2Path, routeKindOf } from './routes';
 
 function kindOf(fn: () => unknown): string {
   try {
@@ -25,6 +25,8 @@ describe('parseV2Path', () => {
     ['/v2/a/referrers/sha256:abc', { kind: 'referrers', name: 'a', digest: 'sha256:abc' }],
     ['/v2/blobs/blobs/uploads/x', { kind: 'upload', name: 'blobs', id: 'x' }],
     ['/v2/manifests/manifests/tags/list', { kind: 'tags', name: 'manifests/manifests' }],
+    ['/v2/a/manifests/sha256%3Aabc', { kind: 'manifest', name: 'a', reference: 'sha256:abc' }],
+    ['/v2/a%2Fb/tags/list', { kind: 'tags', name: 'a/b' }],
   ])('parses %s', (path, route) => {
     expect(parseV2Path(path)).toEqual(route);
   });
@@ -37,6 +39,24 @@ describe('parseV2Path', () => {
     ['/v2/%E0%A4%A/manifests/x', 'ROUTE_UNKNOWN'],
   ])('refuses %s with %s', (path, kind) => {
     expect(kindOf(() => parseV2Path(path))).toBe(kind);
+  });
+});
+
+describe('routeKindOf', () => {
+  it('names the route of a URL, its query ignored, however many URLs it has seen', () => {
+    const cases: Array<[string, string]> = [
+      ['/v2/a/manifests/latest?x=1', 'manifest'],
+      ['/v2/a/blobs/uploads/', 'uploads'],
+      ['/auth/token?service=r', 'token'],
+      ['/v2/UPPER/tags/list', 'invalid'],
+      ['/metrics', 'other'],
+      ['/v2/', 'base'],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [url, kind] of cases) expect(routeKindOf(url)).toBe(kind);
+      // More distinct URLs than it remembers in between.
+      for (let i = 0; i < 1500; i++) expect(routeKindOf(`/v2/r${round}/blobs/sha256:${i}`)).toBe('blob');
+    }
   });
 });
 

@@ -39,6 +39,7 @@ export function parseV2Path(path: string): V2Route {
 }
 
 function decode(part: string): string {
+  if (!part.includes('%')) return part;
   try {
     return decodeURIComponent(part);
   } catch {
@@ -63,6 +64,20 @@ export const ROUTE_METHODS: Record<V2Route['kind'], readonly string[]> = {
  * `invalid` for a /v2 path that is no route, `other` for the rest. Never the name, digest or id.
  */
 export function routeKindOf(url: string): string {
+  // Asked three times per request (metrics, tracing, access log) with the same URL: remembered a while.
+  let kind = recentKinds.get(url);
+  if (kind === undefined) {
+    kind = kindOfUrl(url);
+    if (recentKinds.size >= RECENT_KINDS) recentKinds.clear();
+    recentKinds.set(url, kind);
+  }
+  return kind;
+}
+
+const RECENT_KINDS = 1024;
+const recentKinds = new Map<string, string>();
+
+function kindOfUrl(url: string): string {
   const path = url.split('?')[0] ?? '';
   if (path === '/auth/token') return 'token';
   if (path !== '/v2' && !path.startsWith('/v2/')) return 'other';
