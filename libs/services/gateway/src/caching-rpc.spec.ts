@@ -134,4 +134,19 @@ describe('CachingRpc', () => {
     await resolve('a'); // evicted (least recently used)
     expect(state.calls).toHaveLength(5);
   });
+
+  it('keeps an answer read since it was kept over one that was not, when it must drop one', async () => {
+    const { rpc, state } = service();
+    const cache = new CachingRpc(rpc, { maxEntries: 2, ttlMs: 60_000 });
+    const resolve = (repository: string) => cache.call('blob.resolve', { repository, digest: DIGEST });
+    await resolve('a');
+    await resolve('b');
+    await resolve('a'); // read: kept when c comes
+    await resolve('c');
+    expect(state.calls).toHaveLength(3);
+    await resolve('a');
+    expect(state.calls).toHaveLength(3);
+    await resolve('b'); // dropped for c
+    expect(state.calls).toHaveLength(4);
+  });
 });

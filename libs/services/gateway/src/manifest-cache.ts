@@ -16,28 +16,41 @@ export const ENTRY_OVERHEAD = 256;
  * Copied, the same manifests took 11 MiB.
  */
 export class ManifestCache {
-  private readonly entries = new Map<string, Buffer>();
+  private readonly entries = new Map<string, { bytes: Buffer; used: boolean }>();
   private bytes = 0;
 
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
+  /** A hit only marks the entry used (see evict): no change to the map on the way of every manifest read. */
   get(digest: string): Buffer | undefined {
-    const bytes = this.entries.get(digest);
-    if (bytes) {
-      this.entries.delete(digest);
-      this.entries.set(digest, bytes);
-    }
-    return bytes;
+    const entry = this.entries.get(digest);
+    if (!entry) return undefined;
+    entry.used = true;
+    return entry.bytes;
   }
 
   set(digest: string, bytes: Buffer): void {
     if (bytes.length > this.maxBytes / 16 || this.entries.has(digest)) return;
-    this.entries.set(digest, ownCopy(bytes));
+    this.entries.set(digest, { bytes: ownCopy(bytes), used: false });
     this.bytes += bytes.length + ENTRY_OVERHEAD;
-    for (const [oldest, value] of this.entries) {
+    this.evict();
+  }
+
+  /**
+   * Oldest first, but an entry used since it was last looked at gets a second chance (moved to the newest end,
+   * unmarked): least recently used out first, near enough. Moving an entry to the end on every hit instead (a
+   * delete and a set) cost 2-4 µs per read with tens of thousands of entries, against 0.3 for a lookup.
+   */
+  private evict(): void {
+    for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.bytes -= value.length + ENTRY_OVERHEAD;
+      if (entry.used) {
+        entry.used = false;
+        this.entries.set(oldest, entry);
+      } else {
+        this.bytes -= entry.bytes.length + ENTRY_OVERHEAD;
+      }
     }
   }
 
