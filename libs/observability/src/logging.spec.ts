@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { PinoNestLogger, REQUEST_ID_FIELD, createLogger, currentRequestId, isRequestId, requestIdFrom, runInRequestContext, takeRequestId, unredactedChild } from './logging';
+import { PinoNestLogger, REQUEST_ID_FIELD, createLogger, currentRequestId, isRequestId, requestIdFrom, runInRequestContext, takeRequestId, unredactedChild, isoTimeOncePerMillisecond } from './logging';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -80,6 +80,21 @@ describe('createLogger', () => {
     }
     expect(lines[0]).toMatchObject({ req: { headers: { authorization: '[redacted]', host: 'h' } } });
     expect(lines[2]).toMatchObject({ form: { username: 'alice', password: '[redacted]', refresh_token: '[redacted]' } });
+  });
+});
+
+describe('isoTimeOncePerMillisecond', () => {
+  it("gives pino's ISO 8601 time field of the current millisecond", () => {
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(Date.UTC(2026, 11, 1, 6, 30, 0, 123));
+      expect(isoTimeOncePerMillisecond()).toBe(',"time":"2026-12-01T06:30:00.123Z"');
+      expect(isoTimeOncePerMillisecond()).toBe(',"time":"2026-12-01T06:30:00.123Z"');
+      now.mockReturnValue(Date.UTC(2026, 11, 1, 6, 30, 0, 124));
+      expect(isoTimeOncePerMillisecond()).toBe(',"time":"2026-12-01T06:30:00.124Z"');
+    } finally {
+      now.mockRestore();
+    }
   });
 });
 

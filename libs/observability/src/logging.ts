@@ -97,7 +97,7 @@ export function createLogger({ level, name, destination }: LoggerOptions): Logge
     {
       level,
       base: name ? { pid: process.pid, name } : { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeOncePerMillisecond,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       // The request id, and the trace and span ids when a span is recording (to go from a log line to its trace).
       mixin: () => {
@@ -108,6 +108,23 @@ export function createLogger({ level, name, destination }: LoggerOptions): Logge
     },
     destination ?? pino.destination({ fd: 1, sync: true }),
   );
+}
+
+let lastMs = Number.NaN;
+let lastTime = '';
+
+/**
+ * pino's isoTime (`,"time":"<ISO 8601>"`), formatted once per millisecond: under thousands of requests a
+ * second most access lines share their millisecond with the one before, and formatting a Date was 2.4% of
+ * the gateway's event loop.
+ */
+export function isoTimeOncePerMillisecond(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
 }
 
 /**
