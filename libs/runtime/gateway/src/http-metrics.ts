@@ -21,47 +21,51 @@ const observed = new WeakMap<FastifyRequest, Observed>();
  * routes and sent on every route, and upload bodies in progress.
  */
 export function instrumentHttp(fastify: FastifyInstance, metrics: HttpMetrics, kindOf: (url: string) => string): void {
-  fastify.addHook('onRequest', async (request) => {
+  // Callback hooks, not async ones: an async hook costs every request a promise and a trip through the
+  // microtask queue (and the async context's promise hooks), for work that never waits.
+  fastify.addHook('onRequest', (request, _reply, done) => {
     observed.set(request, { start: process.hrtime.bigint(), kind: kindOf(request.url) });
+    done();
   });
 
   // Upload bodies go through a byte counter; the handlers read it as the body (see bodyOf in the gateway).
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
     const seen = observed.get(request);
-    if (!seen || !UPLOAD_KINDS.has(seen.kind) || !UPLOAD_METHODS.has(request.method) || !declaresBody(request)) return payload;
+    if (!seen || !UPLOAD_KINDS.has(seen.kind) || !UPLOAD_METHODS.has(request.method) || !declaresBody(request)) return done(null, payload);
     metrics.uploadsInProgress.inc();
-    let done = false;
+    let ended = false;
     seen.uploadDone = () => {
-      if (done) return;
-      done = true;
+      if (ended) return;
+      ended = true;
       metrics.uploadsInProgress.dec();
     };
-    return tapBytes(request, payload, (bytes) => metrics.bytesReceived.inc({ kind: seen.kind }, bytes), () => seen.uploadDone?.());
+    done(null, tapBytes(request, payload, (bytes) => metrics.bytesReceived.inc({ kind: seen.kind }, bytes), () => seen.uploadDone?.()));
   });
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const kind = observed.get(request)?.kind ?? kindOf(request.url);
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
       metrics.bytesSent.inc({ kind }, Buffer.byteLength(payload));
-      return payload;
+      return done(null, payload);
     }
-    if (isReadable(payload)) {
-      return tapBytes(reply, payload, (bytes) => metrics.bytesSent.inc({ kind }, bytes));
-    }
-    return payload;
+    if (isReadable(payload)) return done(null, tapBytes(reply, payload, (bytes) => metrics.bytesSent.inc({ kind }, bytes)));
+    done(null, payload);
   });
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const seen = observed.get(request);
-    if (!seen) return;
-    seen.uploadDone?.();
-    const labels = { kind: seen.kind, method: request.method, status: String(reply.statusCode) };
-    metrics.requests.inc(labels);
-    metrics.duration.observe(labels, secondsSince(seen.start));
+    if (seen) {
+      seen.uploadDone?.();
+      const labels = { kind: seen.kind, method: request.method, status: String(reply.statusCode) };
+      metrics.requests.inc(labels);
+      metrics.duration.observe(labels, secondsSince(seen.start));
+    }
+    done();
   });
 
   // A request whose client went away before the response: no onResponse, but the upload is over.
-  fastify.addHook('onRequestAbort', async (request) => {
+  fastify.addHook('onRequestAbort', (request, done) => {
     observed.get(request)?.uploadDone?.();
+    done();
   });
 }

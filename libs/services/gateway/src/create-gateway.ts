@@ -46,8 +46,10 @@ function configureFastify(fastify: FastifyInstance): void {
   // Bodies are never buffered by Fastify: handlers stream them (blobs) or read them with a limit (manifests).
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  fastify.addHook('onRequest', async (_request, reply) => {
+  // Callback hooks, not async ones: a promise per hook per request costs (see logRequests).
+  fastify.addHook('onRequest', (_request, reply, done) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
+    done();
   });
 }
 
