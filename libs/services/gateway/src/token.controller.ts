@@ -4,6 +4,7 @@ import { Tokens } from '@ocireg/config';
 import { RegistryError } from '@ocireg/errors';
 import { readLimited } from '@ocireg/oci';
 import { TokenServer, tokenRequestFromForm, tokenRequestFromQuery } from './access/token-server';
+import { bodyOf } from './http-util';
 
 const FORM_LIMIT = 64 * 1024;
 
@@ -23,7 +24,8 @@ export class TokenController {
     const server = this.require();
     let body: Buffer;
     try {
-      body = await readLimited(request.raw, FORM_LIMIT);
+      // The body as the hooks hand it on (counted for the access log and metrics), not the raw request they read.
+      body = await readLimited(bodyOf(request), FORM_LIMIT);
     } catch {
       throw new RegistryError('SIZE_INVALID', 'token request too large');
     }
